@@ -1,0 +1,2 @@
+// Package sysblocks is the root of a Go SDK of system-design building blocks.
+package sysblocks
