@@ -1,0 +1,472 @@
+package search
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/bits"
+	"slices"
+)
+
+// Query is one search.
+type Query struct {
+	// Text is what the user typed. Its words are matched with typo
+	// tolerance; an empty text matches every document that passes Filter,
+	// most popular first.
+	Text string `json:"text"`
+	// Prefix treats the last word as the start of a word (search as you
+	// type): "airp" finds "airport", typo budget included.
+	Prefix bool `json:"prefix,omitempty"`
+	// Fields restricts matching to these fields; empty means all.
+	Fields []string `json:"fields,omitempty"`
+	// MinWords is how many of the query's words a hit must match. Zero
+	// means all of them. Words beyond the sixteenth are ignored.
+	MinWords int `json:"min_words,omitempty"`
+	// Filter selects the documents that may be hits.
+	Filter Filter `json:"filter"`
+	// Offset skips that many hits of the ranking (pagination).
+	Offset int `json:"offset,omitempty"`
+	// Limit is the page size. Zero means 10; at most Options.MaxLimit.
+	Limit int `json:"limit,omitempty"`
+}
+
+// Filter selects documents by attribute. All its parts must hold.
+type Filter struct {
+	// Tags requires, for every key, one of the listed values among the
+	// document's Tags[key] ("city": {"Paris", "Lyon"}).
+	Tags map[string][]string `json:"tags,omitempty"`
+	// Ranges requires each numeric attribute to lie in its range.
+	Ranges []Range `json:"ranges,omitempty"`
+	// Match, when set, must return true for the document: availability on
+	// dates from a booking system, permissions. Queries with Match are not
+	// cached.
+	Match func(Document) bool `json:"-"`
+}
+
+// Range requires Document.Numbers[Field] to exist and lie in [Min, Max].
+type Range struct {
+	Field string  `json:"field"`
+	Min   float64 `json:"min"`
+	Max   float64 `json:"max"`
+}
+
+// Between returns the range [lo, hi] of field.
+func Between(field string, lo, hi float64) Range { return Range{Field: field, Min: lo, Max: hi} }
+
+// AtLeast returns the range [v, +Inf) of field.
+func AtLeast(field string, v float64) Range { return Range{Field: field, Min: v, Max: math.Inf(1)} }
+
+// AtMost returns the range (-Inf, v] of field.
+func AtMost(field string, v float64) Range { return Range{Field: field, Min: math.Inf(-1), Max: v} }
+
+func (f *Filter) pass(d *Document) bool {
+	for key, want := range f.Tags {
+		have := d.Tags[key]
+		ok := false
+		for _, w := range want {
+			if slices.Contains(have, w) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	for _, r := range f.Ranges {
+		v, ok := d.Numbers[r.Field]
+		if !ok || v < r.Min || v > r.Max {
+			return false
+		}
+	}
+	return f.Match == nil || f.Match(*d)
+}
+
+// Result is one page of hits.
+type Result struct {
+	// Hits is the page, best first.
+	Hits []Hit `json:"hits"`
+	// Total is the number of documents that matched.
+	Total int `json:"total"`
+}
+
+// Hit is a matching document and the figures it was ranked by.
+type Hit struct {
+	Doc Document `json:"doc"`
+	// Words is the number of query words the document matched.
+	Words int `json:"words"`
+	// Typos is the typo cost summed over matched words.
+	Typos int `json:"typos"`
+	// Proximity sums, over consecutive query words, how far apart they
+	// stand in the document (1 adjacent and in order, up to 8).
+	Proximity int `json:"proximity"`
+	// Weight sums the weights of the fields the words matched in.
+	Weight int `json:"weight"`
+}
+
+func (ix *Index) validate(q *Query) error {
+	switch {
+	case q.Offset < 0:
+		return fmt.Errorf("%w: offset %d", ErrInvalidQuery, q.Offset)
+	case q.Limit < 0 || q.Limit > ix.cfg.maxLimit:
+		return fmt.Errorf("%w: limit %d not in [0, %d]", ErrInvalidQuery, q.Limit, ix.cfg.maxLimit)
+	case q.MinWords < 0:
+		return fmt.Errorf("%w: min words %d", ErrInvalidQuery, q.MinWords)
+	}
+	for _, r := range q.Filter.Ranges {
+		if !(r.Min <= r.Max) {
+			return fmt.Errorf("%w: range %s [%v, %v]", ErrInvalidQuery, r.Field, r.Min, r.Max)
+		}
+	}
+	return nil
+}
+
+// Search runs q and returns one page of hits. With Options.Cache set, a
+// query without Filter.Match is first looked up in the cache and its result
+// stored there for Options.CacheTTL; a cached page may thus be that old.
+func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
+	if err := ix.validate(&q); err != nil {
+		return Result{}, err
+	}
+	if q.Limit == 0 {
+		q.Limit = 10
+	}
+	var key string
+	if c := ix.cfg.cache; c != nil && q.Filter.Match == nil {
+		key = ix.cacheKey(&q)
+		b, found, err := c.Get(ctx, key)
+		switch {
+		case err != nil:
+			ix.cacheFails.Add(1)
+		case found:
+			var r Result
+			if json.Unmarshal(b, &r) == nil {
+				ix.cacheHits.Add(1)
+				return r, nil
+			}
+			ix.cacheFails.Add(1)
+		default:
+			ix.cacheMisses.Add(1)
+		}
+	}
+	ix.mu.RLock()
+	r := ix.st.search(&q)
+	ix.mu.RUnlock()
+	if key != "" {
+		if b, err := json.Marshal(r); err == nil {
+			if ix.cfg.cache.Set(ctx, key, b, ix.cfg.cacheTTL) != nil {
+				ix.cacheFails.Add(1)
+			}
+		}
+	}
+	return r, nil
+}
+
+func (ix *Index) cacheKey(q *Query) string {
+	b, _ := json.Marshal(q) // maps are encoded in key order
+	h := sha256.Sum256(b)
+	return ix.cfg.cachePrefix + hex.EncodeToString(h[:16])
+}
+
+// cand is a dictionary term a query word may stand for.
+type cand struct {
+	id   uint32
+	cost uint8
+}
+
+// match is one occurrence of a query word in a document.
+type match struct {
+	word  uint8
+	cost  uint8
+	field uint16
+	pos   uint16
+}
+
+// acc gathers what a document matched.
+type acc struct {
+	slot    uint32
+	mask    uint16
+	cost    [maxQueryWords]uint8
+	matches []match
+}
+
+// maxMatchesPerWord bounds the occurrences kept per document and word for
+// proximity.
+const maxMatchesPerWord = 8
+
+type scored struct {
+	e                         *docEntry
+	words, typos, prox, weigh int
+}
+
+func (s *state) search(q *Query) Result {
+	var words [][]rune
+	tokenize(q.Text, maxQueryWords, func(w []rune, _ int) { words = append(words, slices.Clone(w)) })
+	var fields map[uint16]bool
+	if len(q.Fields) > 0 {
+		fields = make(map[uint16]bool, len(q.Fields))
+		for _, name := range q.Fields {
+			if f, ok := s.fieldIDs[name]; ok {
+				fields[f] = true
+			}
+		}
+	}
+	var hits []scored
+	if len(words) == 0 {
+		for _, e := range s.docs {
+			if q.Filter.pass(&e.doc) {
+				hits = append(hits, scored{e: e})
+			}
+		}
+	} else {
+		hits = s.match(q, words, fields)
+	}
+	s.rank(hits)
+	res := Result{Total: len(hits), Hits: []Hit{}}
+	if q.Offset < len(hits) {
+		hits = hits[q.Offset:]
+		hits = hits[:min(len(hits), q.Limit)]
+		res.Hits = make([]Hit, len(hits))
+		for i, h := range hits {
+			res.Hits[i] = Hit{Doc: h.e.doc, Words: h.words, Typos: h.typos, Proximity: h.prox, Weight: h.weigh}
+		}
+	}
+	return res
+}
+
+// expand returns the terms word may stand for, cheapest and most frequent
+// first, at most maxExpansions of them.
+func (s *state) expand(word []rune, prefix bool) []cand {
+	c, d := s.cfg, s.dict
+	k := c.budget(len(word))
+	var out []cand
+	add := func(id uint32, dist int) {
+		cost := dist
+		if dist > 0 && c.firstTypoCost > 1 {
+			t := d.terms[id].runes
+			if len(t) == 0 || t[0] != word[0] {
+				cost += c.firstTypoCost - 1
+			}
+		}
+		if cost <= k {
+			out = append(out, cand{id: id, cost: uint8(cost)})
+		}
+	}
+	switch {
+	case prefix || d.deletes == nil:
+		d.walk(word, k, prefix, add)
+	case k == 0:
+		if id, ok := d.ids[string(word)]; ok && d.terms[id].live() > 0 {
+			add(id, 0)
+		}
+	default:
+		var ids []uint32
+		d.candidates(word, k, func(id uint32) { ids = append(ids, id) })
+		slices.Sort(ids)
+		ids = slices.Compact(ids)
+		for _, id := range ids {
+			t := &d.terms[id]
+			if t.live() == 0 {
+				continue
+			}
+			if dist := osa(word, t.runes, k); dist <= k {
+				add(id, dist)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b cand) int {
+		if a.cost != b.cost {
+			return cmp.Compare(a.cost, b.cost)
+		}
+		if la, lb := d.terms[a.id].live(), d.terms[b.id].live(); la != lb {
+			return cmp.Compare(lb, la)
+		}
+		return cmp.Compare(a.id, b.id)
+	})
+	if len(out) > c.maxExpansions {
+		out = out[:c.maxExpansions]
+	}
+	return out
+}
+
+func (s *state) match(q *Query, words [][]rune, fields map[uint16]bool) []scored {
+	n := len(words)
+	minWords := q.MinWords
+	if minWords == 0 || minWords > n {
+		minWords = n
+	}
+	cands := make([][]cand, n)
+	sizes := make([]int, n)
+	order := make([]int, n)
+	for i, w := range words {
+		cands[i] = s.expand(w, q.Prefix && i == n-1)
+		for _, c := range cands[i] {
+			sizes[i] += len(s.dict.terms[c.id].postings)
+		}
+		order[i] = i
+	}
+	// With every word required, start from the rarest and only follow
+	// documents that are still in the running.
+	all := minWords == n
+	if all {
+		slices.SortFunc(order, func(a, b int) int { return cmp.Compare(sizes[a], sizes[b]) })
+	}
+	index := make(map[uint32]int32)
+	var accs []acc
+	for round, wi := range order {
+		if all && round > 0 && len(accs) == 0 {
+			return nil
+		}
+		bit := uint16(1) << wi
+		for _, c := range cands[wi] {
+			for _, p := range s.dict.terms[c.id].postings {
+				if s.slots[p.slot] == nil || (fields != nil && !fields[p.field]) {
+					continue
+				}
+				ai, ok := index[p.slot]
+				if !ok {
+					if all && round > 0 {
+						continue
+					}
+					accs = append(accs, acc{slot: p.slot})
+					ai = int32(len(accs) - 1)
+					index[p.slot] = ai
+				}
+				a := &accs[ai]
+				if a.mask&bit == 0 {
+					a.mask |= bit
+					a.cost[wi] = c.cost
+				} else if c.cost < a.cost[wi] {
+					a.cost[wi] = c.cost
+				}
+				kept := 0
+				for _, m := range a.matches {
+					if m.word == uint8(wi) {
+						kept++
+					}
+				}
+				if kept < maxMatchesPerWord {
+					a.matches = append(a.matches, match{word: uint8(wi), cost: c.cost, field: p.field, pos: p.pos})
+				}
+			}
+		}
+		if all && round > 0 {
+			// Drop documents that missed this word.
+			kept := accs[:0]
+			for _, a := range accs {
+				if a.mask&bit != 0 {
+					kept = append(kept, a)
+				}
+			}
+			accs = kept
+			clear(index)
+			for i := range accs {
+				index[accs[i].slot] = int32(i)
+			}
+		}
+	}
+	var hits []scored
+	for i := range accs {
+		a := &accs[i]
+		wc := bits.OnesCount16(a.mask)
+		if wc < minWords {
+			continue
+		}
+		e := s.slots[a.slot]
+		if !q.Filter.pass(&e.doc) {
+			continue
+		}
+		h := scored{e: e, words: wc}
+		for wi := range n {
+			if a.mask&(1<<wi) == 0 {
+				continue
+			}
+			h.typos += int(a.cost[wi])
+			best := 0
+			for _, m := range a.matches {
+				if int(m.word) == wi && m.cost == a.cost[wi] {
+					best = max(best, s.weight(m.field))
+				}
+			}
+			h.weigh += best
+			if wi+1 < n {
+				h.prox += proximity(a, wi)
+			}
+		}
+		hits = append(hits, h)
+	}
+	return hits
+}
+
+// maxProximity is the distance charged for two words that are far apart,
+// in different fields, or not both matched.
+const maxProximity = 8
+
+// proximity is how far word wi+1 stands from word wi in the document: 1
+// when it follows immediately, more when farther or before it.
+func proximity(a *acc, wi int) int {
+	best := maxProximity
+	if a.mask&(1<<wi) == 0 || a.mask&(1<<(wi+1)) == 0 {
+		return best
+	}
+	for _, x := range a.matches {
+		if int(x.word) != wi {
+			continue
+		}
+		for _, y := range a.matches {
+			if int(y.word) != wi+1 || y.field != x.field {
+				continue
+			}
+			var d int
+			if y.pos > x.pos {
+				d = int(y.pos - x.pos)
+			} else {
+				d = int(x.pos-y.pos) + 1
+			}
+			best = min(best, d)
+		}
+	}
+	return best
+}
+
+func (s *state) weight(f uint16) int {
+	if w, ok := s.cfg.weights[s.fieldNames[f]]; ok {
+		return w
+	}
+	return 1
+}
+
+func (s *state) rank(hits []scored) {
+	rules := s.cfg.ranking
+	slices.SortFunc(hits, func(a, b scored) int {
+		for _, r := range rules {
+			var c int
+			switch r {
+			case ByWords:
+				c = cmp.Compare(b.words, a.words)
+			case ByTypos:
+				c = cmp.Compare(a.typos, b.typos)
+			case ByProximity:
+				c = cmp.Compare(a.prox, b.prox)
+			case ByField:
+				c = cmp.Compare(b.weigh, a.weigh)
+			case ByPopularity:
+				c = cmp.Compare(b.e.doc.Popularity, a.e.doc.Popularity)
+			}
+			if c != 0 {
+				return c
+			}
+		}
+		if c := cmp.Compare(a.e.tokens, b.e.tokens); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.e.doc.ID, b.e.doc.ID)
+	})
+}
