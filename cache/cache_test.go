@@ -395,7 +395,7 @@ func TestDeleteDuringLoadDropsStaleWrite(t *testing.T) {
 	got := make(chan string, 1)
 	go func() { v, _ := c.Get(ctx, "k"); got <- v }()
 	<-started
-	version.Store(1) // the source changes...
+	version.Store(1)                           // the source changes...
 	if err := c.Delete(ctx, "k"); err != nil { // ...and the writer invalidates
 		t.Fatal(err)
 	}
