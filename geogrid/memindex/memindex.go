@@ -1,0 +1,548 @@
+// Package memindex is the in-memory adapter of geogrid: an adaptive S2 cell
+// quadtree per root cell, sharded by cell for queries and by id for
+// updates, plus an in-memory [geogrid.Claims]. It imports only the standard
+// library and S2, and is safe for concurrent use.
+//
+// Locking: each root cell (a cell of Segmentation.MinLevel) has a
+// sync.RWMutex guarding its tree; queries take read locks on the roots the
+// search circle touches, updates take a write lock on one root (two, in
+// index order, when an object crosses roots). An id map, split into 64
+// shards each with its own mutex, is locked before any root. An Update of
+// an object that stays in its leaf allocates nothing.
+package memindex
+
+import (
+	"context"
+	"fmt"
+	"hash/maphash"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/golang/geo/s1"
+	"github.com/golang/geo/s2"
+
+	"github.com/sysblocks/sysblocks/geogrid"
+)
+
+// Options configures an [Index]. A nil *Options means all defaults.
+type Options struct {
+	// Segmentation sets the adaptive grid; zero fields take the defaults
+	// of [geogrid.Segmentation]. MinLevel is also the sharding level:
+	// there is one lock per cell of that level.
+	Segmentation geogrid.Segmentation
+}
+
+const idShards = 64
+
+// Index is an in-memory [geogrid.Index] and [geogrid.Claims]. It is safe
+// for concurrent use.
+type Index struct {
+	seg      geogrid.Segmentation
+	rootBits uint // 61 - 2*MinLevel: shift from a cell position to its root
+	roots    []root
+	seed     maphash.Seed
+	ids      [idShards]idShard
+
+	cmu    sync.Mutex
+	claims map[string]claim
+}
+
+type root struct {
+	mu sync.RWMutex
+	n  *node
+	_  [32]byte // keep roots on separate cache lines
+}
+
+type idShard struct {
+	mu sync.Mutex
+	m  map[string]*slot
+	_  [48]byte
+}
+
+// slot is the home of one id. root changes under the id shard lock and
+// both root locks; n and i change under the root lock.
+type slot struct {
+	id   string
+	root int32
+	i    int32
+	n    *node
+	at   int64 // copy of the item's At, under the id shard lock
+}
+
+type node struct {
+	id         s2.CellID
+	level      int
+	cx, cy, cz float64 // centre, unit vector
+	cosR, sinR float64 // angular radius of a cap around the cell
+	count      int     // entries in the subtree
+	kids       *[4]*node
+	items      []item // leaf only
+}
+
+type item struct {
+	x, y, z  float64
+	lat, lng float64
+	at       int64
+	cell     s2.CellID // leaf cell of the position
+	s        *slot
+}
+
+type claim struct {
+	owner   string
+	expires time.Time
+}
+
+// New returns an empty Index. It returns an error matching
+// [geogrid.ErrInvalidInput] for a contradictory Segmentation.
+func New(opts *Options) (*Index, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	seg, err := o.Segmentation.Normalize()
+	if err != nil {
+		return nil, err
+	}
+	x := &Index{
+		seg:      seg,
+		rootBits: uint(61 - 2*seg.MinLevel),
+		roots:    make([]root, 6<<(2*seg.MinLevel)),
+		seed:     maphash.MakeSeed(),
+		claims:   map[string]claim{},
+	}
+	for i := range x.ids {
+		x.ids[i].m = map[string]*slot{}
+	}
+	return x, nil
+}
+
+func (x *Index) rootOf(c s2.CellID) int32 {
+	return int32(c.Face()<<(2*x.seg.MinLevel) | int(c.Pos()>>x.rootBits))
+}
+
+func (x *Index) rootCell(i int32) s2.CellID {
+	l := x.seg.MinLevel
+	face := int(i) >> (2 * l)
+	pos := uint64(int(i)&(1<<(2*l)-1))<<x.rootBits | 1<<(x.rootBits-1)
+	return s2.CellIDFromFacePosLevel(face, pos, l)
+}
+
+func newNode(id s2.CellID) *node {
+	bound := s2.CellFromCellID(id).CapBound() // centred on the cell's UV centre, not id.Point()
+	p := bound.Center()
+	r := bound.Radius().Radians()
+	return &node{id: id, level: id.Level(), cx: p.X, cy: p.Y, cz: p.Z, cosR: math.Cos(r), sinR: math.Sin(r)}
+}
+
+// Update implements [geogrid.Index].
+func (x *Index) Update(ctx context.Context, e geogrid.Entry) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := geogrid.CheckPoint("update", e.Lat, e.Lng); err != nil {
+		return err
+	}
+	ll := s2.LatLngFromDegrees(e.Lat, e.Lng)
+	p := s2.PointFromLatLng(ll)
+	cell := s2.CellIDFromLatLng(ll)
+	it := item{x: p.X, y: p.Y, z: p.Z, lat: e.Lat, lng: e.Lng, at: e.At, cell: cell}
+	ri := x.rootOf(cell)
+	sh := &x.ids[maphash.String(x.seed, e.ID)%idShards]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	s := sh.m[e.ID]
+	if s == nil {
+		s = &slot{id: e.ID, root: ri, at: e.At}
+		it.s = s
+		r := &x.roots[ri]
+		r.mu.Lock()
+		x.insert(r, ri, it)
+		r.mu.Unlock()
+		sh.m[e.ID] = s
+		return nil
+	}
+	if e.At < s.at {
+		return nil // an older fix arrived late
+	}
+	s.at = e.At
+	it.s = s
+	if s.root == ri {
+		r := &x.roots[ri]
+		r.mu.Lock()
+		if n := s.n; n.id.Contains(cell) {
+			n.items[s.i] = it // same cell: no membership change
+		} else {
+			x.remove(r, s)
+			x.insert(r, ri, it)
+		}
+		r.mu.Unlock()
+		return nil
+	}
+	a, b := &x.roots[s.root], &x.roots[ri]
+	if s.root < ri {
+		a.mu.Lock()
+		b.mu.Lock()
+	} else {
+		b.mu.Lock()
+		a.mu.Lock()
+	}
+	x.remove(a, s)
+	x.insert(b, ri, it)
+	s.root = ri
+	a.mu.Unlock()
+	b.mu.Unlock()
+	return nil
+}
+
+// insert adds it to the leaf of r that contains it.cell, then splits that
+// leaf while it is over the limit. The caller holds r's write lock.
+func (x *Index) insert(r *root, ri int32, it item) {
+	if r.n == nil {
+		r.n = newNode(x.rootCell(ri))
+	}
+	n := r.n
+	for n.kids != nil {
+		n.count++
+		n = n.kids[it.cell.ChildPosition(n.level+1)]
+	}
+	n.count++
+	n.items = append(n.items, it)
+	it.s.n, it.s.i = n, int32(len(n.items)-1)
+	x.split(n)
+}
+
+func (x *Index) split(n *node) {
+	if len(n.items) <= x.seg.MaxPerCell || n.level >= x.seg.MaxLevel {
+		return
+	}
+	ch := n.id.Children()
+	kids := new([4]*node)
+	for i := range kids {
+		kids[i] = newNode(ch[i])
+	}
+	for _, it := range n.items {
+		k := kids[it.cell.ChildPosition(n.level+1)]
+		k.items = append(k.items, it)
+		k.count++
+		it.s.n, it.s.i = k, int32(len(k.items)-1)
+	}
+	n.items, n.kids = nil, kids
+	for _, k := range kids {
+		x.split(k)
+	}
+}
+
+// remove takes s's item out of its leaf, decrements the counts on the path
+// and collapses the highest subtree that fell below MinPerCell into one
+// leaf. The caller holds the root's write lock.
+func (x *Index) remove(r *root, s *slot) {
+	leaf := s.n
+	cell := leaf.items[s.i].cell
+	last := len(leaf.items) - 1
+	if int(s.i) != last {
+		leaf.items[s.i] = leaf.items[last]
+		leaf.items[s.i].s.i = s.i
+	}
+	leaf.items[last] = item{}
+	leaf.items = leaf.items[:last]
+	s.n = nil
+	var merge *node
+	for n := r.n; ; n = n.kids[cell.ChildPosition(n.level+1)] {
+		n.count--
+		if merge == nil && n.kids != nil && n.count < x.seg.MinPerCell {
+			merge = n
+		}
+		if n.kids == nil {
+			break
+		}
+	}
+	if merge != nil {
+		items := make([]item, 0, x.seg.MaxPerCell)
+		items = gather(merge, items)
+		for i := range items {
+			items[i].s.n, items[i].s.i = merge, int32(i)
+		}
+		merge.kids, merge.items = nil, items
+	}
+}
+
+func gather(n *node, out []item) []item {
+	if n.kids == nil {
+		return append(out, n.items...)
+	}
+	for _, k := range n.kids {
+		out = gather(k, out)
+	}
+	return out
+}
+
+// Remove implements [geogrid.Index].
+func (x *Index) Remove(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	sh := &x.ids[maphash.String(x.seed, id)%idShards]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	s := sh.m[id]
+	if s == nil {
+		return fmt.Errorf("memindex: remove %q: %w", id, geogrid.ErrNotFound)
+	}
+	r := &x.roots[s.root]
+	r.mu.Lock()
+	x.remove(r, s)
+	r.mu.Unlock()
+	delete(sh.m, id)
+	return nil
+}
+
+// Get implements [geogrid.Index].
+func (x *Index) Get(ctx context.Context, id string) (geogrid.Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return geogrid.Entry{}, err
+	}
+	sh := &x.ids[maphash.String(x.seed, id)%idShards]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	s := sh.m[id]
+	if s == nil {
+		return geogrid.Entry{}, fmt.Errorf("memindex: get %q: %w", id, geogrid.ErrNotFound)
+	}
+	r := &x.roots[s.root]
+	r.mu.RLock()
+	it := s.n.items[s.i]
+	r.mu.RUnlock()
+	return geogrid.Entry{ID: id, Lat: it.lat, Lng: it.lng, At: it.at}, nil
+}
+
+// slack widens the tests on dot products so that rounding never drops an
+// entry that is inside the circle; the grid filters by exact distance.
+const slack = 1e-12
+
+// Search implements [geogrid.Index].
+func (x *Index) Search(ctx context.Context, q geogrid.Query, visit func(geogrid.Entry) bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := geogrid.CheckPoint("search", q.Lat, q.Lng); err != nil {
+		return err
+	}
+	if math.IsNaN(q.Meters) || q.Meters < 0 {
+		return &geogrid.InputError{Op: "search", Field: "radius", Value: q.Meters, Reason: "must be >= 0"}
+	}
+	ll := s2.LatLngFromDegrees(q.Lat, q.Lng)
+	p := s2.PointFromLatLng(ll)
+	w := walker{qx: p.X, qy: p.Y, qz: p.Z, after: q.After, visit: visit}
+	theta := q.Meters / geogrid.EarthRadiusMeters
+	if theta >= math.Pi {
+		w.all = true
+	} else {
+		w.cosT, w.sinT = math.Cos(theta), math.Sin(theta)
+	}
+	for _, ri := range x.rootsNear(s2.CellIDFromLatLng(ll), p, theta) {
+		r := &x.roots[ri]
+		r.mu.RLock()
+		more := r.n == nil || w.walk(r.n)
+		r.mu.RUnlock()
+		if !more {
+			return nil
+		}
+	}
+	return nil
+}
+
+// rootsNear returns the roots a circle of angular radius theta around p may
+// touch: for circles narrower than a root cell, the root of the centre and
+// its neighbours; otherwise a covering.
+func (x *Index) rootsNear(c s2.CellID, p s2.Point, theta float64) []int32 {
+	l := x.seg.MinLevel
+	if theta < s2.MinWidthMetric.Value(l)/2 {
+		rc := c.Parent(l)
+		out := make([]int32, 0, 9)
+		out = append(out, x.rootOf(rc))
+		for _, nb := range rc.AllNeighbors(l) {
+			ri := x.rootOf(nb)
+			dup := false
+			for _, o := range out {
+				dup = dup || o == ri
+			}
+			if !dup {
+				out = append(out, ri)
+			}
+		}
+		return out
+	}
+	if theta >= math.Pi/2 || l == 0 {
+		out := make([]int32, len(x.roots))
+		for i := range out {
+			out[i] = int32(i)
+		}
+		return out
+	}
+	rc := &s2.RegionCoverer{MinLevel: l, MaxLevel: l, MaxCells: 1 << 20}
+	cov := rc.Covering(s2.CapFromCenterAngle(p, s1.Angle(theta)*(1+1e-9)))
+	out := make([]int32, 0, len(cov))
+	for _, c := range cov {
+		out = append(out, x.rootOf(c))
+	}
+	return out
+}
+
+type walker struct {
+	qx, qy, qz float64
+	cosT, sinT float64
+	all        bool
+	after      int64
+	visit      func(geogrid.Entry) bool
+}
+
+// walk visits the entries of n inside the circle; false means stop.
+func (w *walker) walk(n *node) bool {
+	if !w.all {
+		// the circle meets the cell's cap iff angle(q, centre) <= theta + r
+		cosSum := w.cosT*n.cosR - w.sinT*n.sinR // cos(theta + r)
+		sumBelowPi := w.sinT*n.cosR+w.cosT*n.sinR > 0 || cosSum > 0
+		if sumBelowPi && w.qx*n.cx+w.qy*n.cy+w.qz*n.cz < cosSum-slack {
+			return true
+		}
+	}
+	if n.kids != nil {
+		for _, k := range n.kids {
+			if k.count > 0 && !w.walk(k) {
+				return false
+			}
+		}
+		return true
+	}
+	lim := w.cosT - slack
+	for i := range n.items {
+		it := &n.items[i]
+		if it.at <= w.after {
+			continue
+		}
+		if !w.all && w.qx*it.x+w.qy*it.y+w.qz*it.z < lim {
+			continue
+		}
+		if !w.visit(geogrid.Entry{ID: it.s.id, Lat: it.lat, Lng: it.lng, At: it.at}) {
+			return false
+		}
+	}
+	return true
+}
+
+// Segments implements [geogrid.Index].
+func (x *Index) Segments(ctx context.Context, visit func(geogrid.Segment) bool) error {
+	var buf []geogrid.Segment
+	for i := range x.roots {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r := &x.roots[i]
+		r.mu.RLock()
+		if r.n != nil {
+			buf = leaves(r.n, buf[:0])
+		} else {
+			buf = buf[:0]
+		}
+		r.mu.RUnlock()
+		for _, s := range buf {
+			if !visit(s) {
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+func leaves(n *node, out []geogrid.Segment) []geogrid.Segment {
+	if n.kids == nil {
+		return append(out, geogrid.Segment{Cell: geogrid.Cell(n.id), Count: len(n.items)})
+	}
+	for _, k := range n.kids {
+		out = leaves(k, out)
+	}
+	return out
+}
+
+// Prune implements [geogrid.Index].
+func (x *Index) Prune(ctx context.Context, before int64) (int, error) {
+	total := 0
+	for i := range x.ids {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		sh := &x.ids[i]
+		sh.mu.Lock()
+		for id, s := range sh.m {
+			if s.at > before {
+				continue
+			}
+			r := &x.roots[s.root]
+			r.mu.Lock()
+			x.remove(r, s)
+			r.mu.Unlock()
+			delete(sh.m, id)
+			total++
+		}
+		sh.mu.Unlock()
+	}
+	return total, nil
+}
+
+// Len returns the number of stored entries, fresh or stale.
+func (x *Index) Len() int {
+	n := 0
+	for i := range x.ids {
+		x.ids[i].mu.Lock()
+		n += len(x.ids[i].m)
+		x.ids[i].mu.Unlock()
+	}
+	return n
+}
+
+// Claim implements [geogrid.Claims].
+func (x *Index) Claim(ctx context.Context, key, owner string, now time.Time, ttl time.Duration) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	x.cmu.Lock()
+	defer x.cmu.Unlock()
+	if c, ok := x.claims[key]; ok && now.Before(c.expires) {
+		return c.owner, nil
+	}
+	x.claims[key] = claim{owner: owner, expires: now.Add(ttl)}
+	return owner, nil
+}
+
+// Holder implements [geogrid.Claims].
+func (x *Index) Holder(ctx context.Context, key string, now time.Time) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	x.cmu.Lock()
+	defer x.cmu.Unlock()
+	if c, ok := x.claims[key]; ok && now.Before(c.expires) {
+		return c.owner, nil
+	}
+	return "", fmt.Errorf("memindex: holder %q: %w", key, geogrid.ErrNotFound)
+}
+
+// Release implements [geogrid.Claims].
+func (x *Index) Release(ctx context.Context, key, owner string, now time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	x.cmu.Lock()
+	defer x.cmu.Unlock()
+	if c, ok := x.claims[key]; ok && now.Before(c.expires) && c.owner == owner {
+		delete(x.claims, key)
+		return nil
+	}
+	return fmt.Errorf("memindex: release %q by %q: %w", key, owner, geogrid.ErrNotFound)
+}
+
+var (
+	_ geogrid.Index  = (*Index)(nil)
+	_ geogrid.Claims = (*Index)(nil)
+)
