@@ -76,7 +76,7 @@ type BatchPublisher struct {
 	buf  []Message     // the queue; cap is QueueSize
 	full chan struct{} // signalled when the queue reaches MaxRecords
 
-	sending                     atomic.Int64
+	sending                    atomic.Int64
 	published, failed, dropped atomic.Uint64
 }
 
