@@ -107,7 +107,7 @@ func TestDistanceCountsRunes(t *testing.T) {
 		{"", "", 0},
 		{"", "漢字", 2},
 		{"café", "cafe", 1}, // one rune differs, two bytes
-		{"🙂a", "a🙂", 1},    // transposition of a 4-byte rune
+		{"🙂a", "a🙂", 1},     // transposition of a 4-byte rune
 		{"ca", "abc", 3},    // optimal string alignment, not full Damerau (2)
 		{"Zürich", "Zurich", 1},
 		{"kitten", "sitting", 3},
