@@ -25,6 +25,7 @@ type hookStore struct {
 	*memstore.Store
 	getErr, setErr, delErr atomic.Pointer[error]
 	beforeSet              func(key string) // may block
+	afterGet               func(ctx context.Context, key string, found bool)
 	mu                     sync.Mutex
 	log                    []string
 	ttls                   []time.Duration
@@ -53,7 +54,11 @@ func (s *hookStore) Get(ctx context.Context, key string) ([]byte, bool, error) {
 	if p := s.getErr.Load(); p != nil {
 		return nil, false, *p
 	}
-	return s.Store.Get(ctx, key)
+	v, found, err := s.Store.Get(ctx, key)
+	if s.afterGet != nil {
+		s.afterGet(ctx, key, found)
+	}
+	return v, found, err
 }
 
 func (s *hookStore) Set(ctx context.Context, key string, val []byte, ttl time.Duration) error {
@@ -324,18 +329,22 @@ func TestJitterBounds(t *testing.T) {
 					t.Errorf("%s: TTLs in [%v, %v]; want spread over most of [%v, %v]", kind, lo, hi, base, upper)
 				}
 			}
-			var vals, negs []time.Duration
+			var loaded, set, negs []time.Duration
 			for i, op := range s.log {
-				if strings.HasPrefix(op, "set:n") {
+				switch {
+				case strings.HasPrefix(op, "set:n"):
 					negs = append(negs, s.ttls[i])
-				} else {
-					vals = append(vals, s.ttls[i])
+				case strings.HasPrefix(op, "set:v"):
+					loaded = append(loaded, s.ttls[i])
+				default:
+					set = append(set, s.ttls[i])
 				}
 			}
-			if len(vals) != 2*n || len(negs) != n {
-				t.Fatalf("writes: %d values, %d negative; want %d, %d", len(vals), len(negs), 2*n, n)
+			if len(loaded) != n || len(set) != n || len(negs) != n {
+				t.Fatalf("writes: %d loaded, %d set, %d negative; want %d each", len(loaded), len(set), len(negs), n)
 			}
-			check("values", ttl, vals)
+			check("loaded values", ttl, loaded)
+			check("set values", ttl, set)
 			check("negative", neg, negs)
 		})
 	}
@@ -379,6 +388,42 @@ func TestStoreFailuresLoadThrough(t *testing.T) {
 	}
 }
 
+// Rule: a caller that read the store just before a load wrote it, and
+// reaches the coalescing point just after that load ended, does not call
+// the loader again: the new load looks at the store first.
+func TestLateJoinerDoesNotReload(t *testing.T) {
+	type lateKey struct{}
+	s := newHookStore(time.Now)
+	lateMissed, firstDone := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	s.afterGet = func(ctx context.Context, key string, found bool) {
+		if ctx.Value(lateKey{}) != nil && !found {
+			once.Do(func() { close(lateMissed); <-firstDone }) // hold the late caller after its miss
+		}
+	}
+	var calls atomic.Int64
+	c := newCache(t, s, func(_ context.Context, key string) (string, error) {
+		calls.Add(1)
+		return "v", nil
+	}, nil)
+	late := make(chan error, 1)
+	go func() {
+		_, err := c.Get(context.WithValue(context.Background(), lateKey{}, true), "k")
+		late <- err
+	}()
+	<-lateMissed
+	if v, err := c.Get(context.Background(), "k"); err != nil || v != "v" {
+		t.Fatalf("Get = %q, %v", v, err)
+	}
+	close(firstDone)
+	if err := <-late; err != nil {
+		t.Fatal(err)
+	}
+	if got := calls.Load(); got != 1 {
+		t.Fatalf("loader calls = %d; want 1", got)
+	}
+}
+
 // Rule: a Delete while a load is in flight keeps that load's (possibly
 // stale) result out of the store; the next Get loads again.
 func TestDeleteDuringLoadDropsStaleWrite(t *testing.T) {
@@ -395,8 +440,9 @@ func TestDeleteDuringLoadDropsStaleWrite(t *testing.T) {
 	got := make(chan string, 1)
 	go func() { v, _ := c.Get(ctx, "k"); got <- v }()
 	<-started
-	version.Store(1)                           // the source changes...
-	if err := c.Delete(ctx, "k"); err != nil { // ...and the writer invalidates
+	// The source changes and the writer invalidates.
+	version.Store(1)
+	if err := c.Delete(ctx, "k"); err != nil {
 		t.Fatal(err)
 	}
 	close(release)
