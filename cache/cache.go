@@ -56,8 +56,11 @@ type Options struct {
 
 	// LoadTimeout bounds one run of the loader. The loader runs on a
 	// context detached from the callers (it keeps their values, not their
-	// cancellation), so this timeout is what ends a stuck load. Zero means
-	// DefaultLoadTimeout (10 seconds). Negative is invalid.
+	// cancellation), so this timeout is what ends a stuck load: when it
+	// passes, the callers sharing the load get a [*LoadError] wrapping
+	// context.DeadlineExceeded and the next Get starts a new load, even if
+	// the loader ignores its ctx (its late result is then dropped). Zero
+	// means DefaultLoadTimeout (10 seconds). Negative is invalid.
 	LoadTimeout time.Duration
 
 	// Now is the clock that decides expiry. Nil means time.Now.
@@ -373,16 +376,34 @@ func (c *Cache[V]) write(ctx context.Context, key string, cl *call[V], buf []byt
 	}
 }
 
-// callLoader runs the loader, turning a panic into an error so that the
-// callers sharing the load get an answer.
-func (c *Cache[V]) callLoader(ctx context.Context, key string) (v V, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			c.log.ErrorContext(ctx, "cache: loader panicked", "key", key, "panic", r)
-			err = fmt.Errorf("loader panic: %v", r)
-		}
+// callLoader runs the loader in a goroutine of its own and waits for it
+// at most until ctx ends, so that a loader ignoring its ctx cannot hold
+// the key's callers past LoadTimeout (its late result is dropped). A panic
+// becomes an error, so that the callers sharing the load get an answer.
+func (c *Cache[V]) callLoader(ctx context.Context, key string) (V, error) {
+	type result struct {
+		v   V
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		var r result
+		defer func() {
+			if p := recover(); p != nil {
+				c.log.ErrorContext(ctx, "cache: loader panicked", "key", key, "panic", p)
+				r.err = fmt.Errorf("loader panic: %v", p)
+			}
+			ch <- r
+		}()
+		r.v, r.err = c.loader(ctx, key)
 	}()
-	return c.loader(ctx, key)
+	select {
+	case r := <-ch:
+		return r.v, r.err
+	case <-ctx.Done():
+		var zero V
+		return zero, ctx.Err()
+	}
 }
 
 // jittered returns a duration drawn uniformly from [d, d*(1+jitter)].

@@ -174,6 +174,27 @@ func TestLoadTimeout(t *testing.T) {
 	}
 }
 
+// Rule: a loader that ignores its ctx does not hold callers past
+// LoadTimeout nor wedge the key: the next Get starts a new load.
+func TestLoaderIgnoringContext(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	var calls atomic.Int64
+	c := newCache(t, memstore.New(nil), func(context.Context, string) (string, error) {
+		if calls.Add(1) == 1 {
+			<-release // stuck, deaf to ctx
+			return "late", nil
+		}
+		return "fresh", nil
+	}, &cache.Options{LoadTimeout: 20 * time.Millisecond})
+	if _, err := c.Get(context.Background(), "k"); !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, cache.ErrLoadFailed) {
+		t.Fatalf("Get = %v; want a load failure wrapping context.DeadlineExceeded", err)
+	}
+	if v, err := c.Get(context.Background(), "k"); err != nil || v != "fresh" {
+		t.Fatalf("second Get = %q, %v; want a new load", v, err)
+	}
+}
+
 // Rule: a loader panic becomes a *LoadError for every caller sharing the
 // load; the process survives and the next Get loads again.
 func TestLoaderPanic(t *testing.T) {

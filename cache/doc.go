@@ -61,7 +61,9 @@
 // Set and Delete return store errors to their caller. Bytes the Cache
 // cannot decode (another format, a codec change between deploys) are a
 // miss and are overwritten by the next load. A loader panic becomes a
-// [*LoadError] for the callers sharing that load.
+// [*LoadError] for the callers sharing that load. A load that outlives
+// Options.LoadTimeout fails with context.DeadlineExceeded even when the
+// loader ignores its ctx, so a stuck backend never wedges a key.
 //
 // # Stores
 //
