@@ -32,6 +32,20 @@
 // LeaserOptions.MaxSize]. [Leaser.Next] is an atomic add on the current
 // range in the common case: no lock and no allocation.
 //
+// # Running a Leaser
+//
+//	alloc, err := tokenrange.NewAllocator(store, &tokenrange.AllocatorOptions{Limit: codec.Space()})
+//	l, err := tokenrange.NewLeaser(alloc, "links", nil)
+//	go l.Run(ctx)            // background refill; stops when ctx ends or on Close
+//	defer l.Close()
+//	tok, err := l.Next(ctx)  // then code, err := codec.Encode(tok)
+//
+// Neither constructor starts a goroutine. The background refill is
+// [Leaser.Run], which blocks until ctx ends or [Leaser.Close] is called and
+// starts no goroutine itself. Run is optional: without it a Leaser still
+// works, but the Next call that finds both ranges used up fetches the next
+// range itself and waits for the store.
+//
 // # Guarantees
 //
 // No token is ever returned twice, across goroutines, Leasers, Allocators
