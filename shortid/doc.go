@@ -37,6 +37,7 @@
 // optionally aliases that could clash with generated codes) and returns an
 // [*AliasError].
 //
-// Everything in this package is safe for concurrent use and allocation-free
-// except where a string is returned.
+// Codecs and alias validators are immutable and safe for concurrent use.
+// Encode allocates only the string it returns; AppendEncode, and Decode of a
+// valid code, do not allocate.
 package shortid

@@ -45,7 +45,9 @@ type Codec struct {
 // key turns on scrambling: a keyed bijection over the token space is applied
 // before base62, so consecutive tokens get unrelated codes; the same key
 // always gives the same codes. An empty key gives plain base62 with leading
-// zeros. opts may be nil.
+// zeros. opts may be nil. New returns an error matching [ErrLength] for a
+// length outside [1, MaxLength] and [ErrRange] for a Space outside
+// [62^(length-1), 62^length].
 func New(length int, key []byte, opts *Options) (*Codec, error) {
 	if length < 1 || length > MaxLength {
 		return nil, fmt.Errorf("shortid: new: length %d outside [1, %d]: %w", length, MaxLength, ErrLength)
