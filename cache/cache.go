@@ -211,7 +211,8 @@ func New[V any](store Store, codec Codec[V], loader func(ctx context.Context, ke
 // Get returns [ErrNotFound] when the loader reports no value (live or from
 // a negative entry), a [*LoadError] when the loader fails, and ctx.Err()
 // when ctx ends first. A store that fails is logged, counted in
-// StoreErrors and bypassed: Get then loads through.
+// StoreErrors and bypassed: Get then loads through (without a loader, Get
+// returns the store's error).
 func (c *Cache[V]) Get(ctx context.Context, key string) (V, error) {
 	var zero V
 	if err := ctx.Err(); err != nil {
@@ -224,6 +225,9 @@ func (c *Cache[V]) Get(ctx context.Context, key string) (V, error) {
 			return zero, ctx.Err()
 		}
 		c.storeErrs.Add(1)
+		if c.loader == nil {
+			return zero, fmt.Errorf("cache: get %q: %w", key, err)
+		}
 		c.log.WarnContext(ctx, "cache: store get failed; loading through", "key", key, "err", err)
 	case found:
 		if v, err, ok := c.serve(ctx, key, b, true); ok {
@@ -299,8 +303,8 @@ func (c *Cache[V]) join(ctx context.Context, key string) (V, error) {
 	}
 }
 
-// load runs in its own goroutine, one per key in flight, and ends within
-// LoadTimeout plus one store write.
+// load runs in its own goroutine, one per key in flight. The second look
+// at the store, the loader and the write share one LoadTimeout deadline.
 func (c *Cache[V]) load(base context.Context, key string, cl *call[V]) {
 	ctx, cancel := context.WithTimeout(base, c.loadTimeout)
 	defer cancel()

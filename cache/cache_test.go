@@ -309,6 +309,13 @@ func TestNilLoader(t *testing.T) {
 	if st := c.Stats(); st.Hits != 1 || st.Misses != 1 || st.Loads != 0 {
 		t.Fatalf("stats %+v; want Hits 1, Misses 1, Loads 0", st)
 	}
+	// Without a loader to fall back on, a store failure is Get's error.
+	s := newHookStore(time.Now)
+	s.getErr.Store(errp(errors.New("read refused")))
+	c = newCache(t, s, nil, nil)
+	if _, err := c.Get(ctx, "k"); err == nil || err == cache.ErrNotFound || !strings.Contains(err.Error(), "read refused") {
+		t.Fatalf("Get on a failing store = %v; want the store's error", err)
+	}
 }
 
 // Rule: every TTL handed to the store lies in [ttl, ttl*(1+Jitter)], for
