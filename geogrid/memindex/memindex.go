@@ -78,14 +78,20 @@ type node struct {
 	count      int     // entries in the subtree
 	kids       *[4]*node
 	items      []item // leaf only
+	face       int
+	u0, u1     float64 // the cell's (u, v) rectangle on its face, shrunk
+	v0, v1     float64 // by a margin so that "inside" is never a rounding call
 }
 
 type item struct {
 	x, y, z  float64
 	lat, lng float64
 	at       int64
-	cell     s2.CellID // leaf cell of the position
-	s        *slot
+	// cell is the leaf cell of the position, exact down to the level of
+	// the item's node: a fix that stays inside its node keeps the old
+	// value, and split recomputes it.
+	cell s2.CellID
+	s    *slot
 }
 
 type claim struct {
@@ -129,10 +135,51 @@ func (x *Index) rootCell(i int32) s2.CellID {
 }
 
 func newNode(id s2.CellID) *node {
-	bound := s2.CellFromCellID(id).CapBound() // centred on the cell's UV centre, not id.Point()
+	c := s2.CellFromCellID(id)
+	bound := c.CapBound() // centred on the cell's UV centre, not id.Point()
 	p := bound.Center()
 	r := bound.Radius().Radians()
-	return &node{id: id, level: id.Level(), cx: p.X, cy: p.Y, cz: p.Z, cosR: math.Cos(r), sinR: math.Sin(r)}
+	uv := c.BoundUV()
+	m := max(1e-9*(uv.X.Hi-uv.X.Lo), 1e-13)
+	return &node{id: id, level: id.Level(), cx: p.X, cy: p.Y, cz: p.Z, cosR: math.Cos(r), sinR: math.Sin(r),
+		face: id.Face(), u0: uv.X.Lo + m, u1: uv.X.Hi - m, v0: uv.Y.Lo + m, v1: uv.Y.Hi - m}
+}
+
+// inside reports whether the unit vector lies well inside n's cell. False
+// near an edge means "compute the cell id", not "outside".
+func (n *node) inside(x, y, z float64) bool {
+	ax, ay, az := math.Abs(x), math.Abs(y), math.Abs(z)
+	var f int
+	var u, v float64
+	switch {
+	case ax > ay && ax > az:
+		if x > 0 {
+			f, u, v = 0, y/x, z/x
+		} else {
+			f, u, v = 3, z/x, y/x
+		}
+	case ay > az:
+		if y > 0 {
+			f, u, v = 1, -x/y, z/y
+		} else {
+			f, u, v = 4, z/y, -x/y
+		}
+	default:
+		if z > 0 {
+			f, u, v = 2, -x/z, -y/z
+		} else {
+			f, u, v = 5, -y/z, -x/z
+		}
+	}
+	return f == n.face && u > n.u0 && u < n.u1 && v > n.v0 && v < n.v1
+}
+
+// unit returns the unit vector of a point given in degrees.
+func unit(lat, lng float64) (x, y, z float64) {
+	const rad = math.Pi / 180
+	sp, cp := math.Sincos(lat * rad)
+	sl, cl := math.Sincos(lng * rad)
+	return cl * cp, sl * cp, sp
 }
 
 // Update implements [geogrid.Index].
@@ -143,15 +190,27 @@ func (x *Index) Update(ctx context.Context, e geogrid.Entry) error {
 	if err := geogrid.CheckPoint("update", e.Lat, e.Lng); err != nil {
 		return err
 	}
-	ll := s2.LatLngFromDegrees(e.Lat, e.Lng)
-	p := s2.PointFromLatLng(ll)
-	cell := s2.CellIDFromLatLng(ll)
-	it := item{x: p.X, y: p.Y, z: p.Z, lat: e.Lat, lng: e.Lng, at: e.At, cell: cell}
-	ri := x.rootOf(cell)
+	px, py, pz := unit(e.Lat, e.Lng)
 	sh := &x.ids[maphash.String(x.seed, e.ID)%idShards]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	s := sh.m[e.ID]
+	if s != nil && e.At >= s.at {
+		// The fast path: the fix stays inside the object's leaf.
+		r := &x.roots[s.root]
+		r.mu.Lock()
+		if s.n.inside(px, py, pz) {
+			it := &s.n.items[s.i]
+			it.x, it.y, it.z, it.lat, it.lng, it.at = px, py, pz, e.Lat, e.Lng, e.At
+			s.at = e.At
+			r.mu.Unlock()
+			return nil
+		}
+		r.mu.Unlock()
+	}
+	cell := s2.CellIDFromLatLng(s2.LatLngFromDegrees(e.Lat, e.Lng))
+	it := item{x: px, y: py, z: pz, lat: e.Lat, lng: e.Lng, at: e.At, cell: cell}
+	ri := x.rootOf(cell)
 	if s == nil {
 		s = &slot{id: e.ID, root: ri, at: e.At}
 		it.s = s
@@ -222,6 +281,7 @@ func (x *Index) split(n *node) {
 		kids[i] = newNode(ch[i])
 	}
 	for _, it := range n.items {
+		it.cell = s2.CellIDFromLatLng(s2.LatLngFromDegrees(it.lat, it.lng))
 		k := kids[it.cell.ChildPosition(n.level+1)]
 		k.items = append(k.items, it)
 		k.count++
