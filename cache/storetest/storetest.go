@@ -431,7 +431,7 @@ func testCacheStampede(t *testing.T, cfg Config) {
 		go func() {
 			v, err := c.Get(context.Background(), "hot")
 			if err == nil && v != "value-of-hot" {
-				err = fmt.Errorf("Get = %q; want %q", v, "value-of-hot")
+				err = fmt.Errorf("got Get = %q; want %q", v, "value-of-hot")
 			}
 			results <- err
 		}()
