@@ -19,6 +19,7 @@ type posting struct {
 type term struct {
 	text     string
 	runes    []rune
+	letters  uint64 // letterMask of runes
 	postings []posting
 	dead     int // postings whose slot no longer holds a live document
 }
@@ -70,7 +71,8 @@ func (d *dict) intern(w []rune) uint32 {
 		return id
 	}
 	id := uint32(len(d.terms))
-	d.terms = append(d.terms, term{text: s, runes: []rune(s)})
+	rs := []rune(s)
+	d.terms = append(d.terms, term{text: s, runes: rs, letters: letterMask(rs)})
 	d.ids[s] = id
 	d.fresh = append(d.fresh, id)
 	if !d.bulk && len(d.fresh) > freshMax {
@@ -325,4 +327,16 @@ func (w *walker) rec(lo, hi, boff, depth int, last rune, best int) {
 		}
 		i = j
 	}
+}
+
+// letterMask sets bit r%64 for every rune r of w. Each rune of one word
+// whose bit the other word lacks needs an edit of its own, so
+// popcount(a &^ b) and popcount(b &^ a) are lower bounds of the distance:
+// a filter that rejects most candidates before the table is computed.
+func letterMask(w []rune) uint64 {
+	var m uint64
+	for _, r := range w {
+		m |= 1 << (uint(r) & 63)
+	}
+	return m
 }

@@ -12,8 +12,10 @@ func Distance(a, b string) int {
 }
 
 // osa returns the optimal string alignment distance between a and b when it
-// is at most k, and k+1 otherwise. It stops as soon as two consecutive rows
-// of the table exceed k, since a transposition reaches back two rows.
+// is at most k, and k+1 otherwise. Only the band of cells within k of the
+// diagonal is computed (a path leaving it costs more than k), and it stops
+// as soon as two consecutive rows exceed k, since a transposition reaches
+// back two rows.
 func osa(a, b []rune, k int) int {
 	if d := len(a) - len(b); d > k || -d > k {
 		return k + 1
@@ -25,6 +27,7 @@ func osa(a, b []rune, k int) int {
 	if n == 0 {
 		return min(len(a), k+1)
 	}
+	inf := k + 1
 	var stack [3 * 33]int
 	var rows []int
 	if 3*(n+1) <= len(stack) {
@@ -34,20 +37,24 @@ func osa(a, b []rune, k int) int {
 	}
 	prev2, prev, cur := rows[:n+1], rows[n+1:2*(n+1)], rows[2*(n+1):]
 	for j := range prev {
-		prev[j] = j
+		prev[j] = min(j, inf)
 	}
 	prevMin := 0
 	for i := 1; i <= len(a); i++ {
 		ai := a[i-1]
-		cur[0] = i
-		rowMin := i
-		for j := 1; j <= n; j++ {
+		lo, hi := max(1, i-k), min(n, i+k)
+		if lo == 1 {
+			cur[0] = min(i, inf)
+		} else {
+			cur[lo-1] = inf
+		}
+		rowMin := inf
+		for j := lo; j <= hi; j++ {
 			bj := b[j-1]
-			cost := 1
-			if ai == bj {
-				cost = 0
+			v := prev[j-1]
+			if ai != bj {
+				v++
 			}
-			v := prev[j-1] + cost
 			if d := prev[j] + 1; d < v {
 				v = d
 			}
@@ -59,10 +66,14 @@ func osa(a, b []rune, k int) int {
 					v = d
 				}
 			}
+			v = min(v, inf)
 			cur[j] = v
 			if v < rowMin {
 				rowMin = v
 			}
+		}
+		if hi < n {
+			cur[hi+1] = inf
 		}
 		if rowMin > k && prevMin > k {
 			return k + 1
@@ -140,4 +151,122 @@ func nextRow(q []rune, c rune, i int, hasPrev bool, p rune, prev2, prev, cur []i
 		}
 	}
 	return rowMin
+}
+
+// Weights of the typo model that orders candidates with the same number of
+// typos, in tenths of a typo. Misspellings are more often a doubled or
+// undoubled letter, a vowel for another vowel, a neighbouring key or two
+// swapped letters than an arbitrary edit.
+const (
+	wEdit      = 10 // any insertion, deletion or substitution
+	wDoubled   = 5  // inserting or deleting a letter next to the same letter
+	wVowel     = 6  // one vowel for another
+	wNeighbour = 7  // a key next to the intended one (QWERTY)
+	wSwap      = 7  // two adjacent letters swapped
+
+	wLastLetter = 5 // added when the last letters differ (see expand)
+)
+
+func isVowel(r rune) bool {
+	switch r {
+	case 'a', 'e', 'i', 'o', 'u', 'y':
+		return true
+	}
+	return false
+}
+
+// keyRow and keyCol give the row (0 top) and column ('a' first) of the
+// letters a to z on a QWERTY keyboard.
+const (
+	keyRow = "12210111011122000010020202"
+	keyCol = "aecccdefhghigfijadbegdbbfa"
+)
+
+func keyPos(r rune) (row, col int, ok bool) {
+	if r < 'a' || r > 'z' {
+		return 0, 0, false
+	}
+	return int(keyRow[r-'a'] - '0'), int(keyCol[r-'a'] - 'a'), true
+}
+
+func neighbours(a, b rune) bool {
+	ra, ca, ok1 := keyPos(a)
+	rb, cb, ok2 := keyPos(b)
+	if !ok1 || !ok2 {
+		return false
+	}
+	// Rows are staggered by about half a key.
+	d := ca - cb
+	switch ra - rb {
+	case 0:
+		return d == 1 || d == -1
+	case 1: // a one row below b
+		return d == 0 || d == -1
+	case -1:
+		return d == 0 || d == 1
+	}
+	return false
+}
+
+func substWeight(a, b rune) int {
+	switch {
+	case isVowel(a) && isVowel(b):
+		return wVowel
+	case neighbours(a, b):
+		return wNeighbour
+	}
+	return wEdit
+}
+
+// typoWeight is the optimal string alignment distance of q and t with the
+// weights of the typo model, in tenths. With prefix set it is the least
+// weight of q against any prefix of t.
+func typoWeight(q, t []rune, prefix bool) int {
+	n := len(q)
+	var stack [3 * 49]int
+	var rows []int
+	if 3*(n+1) <= len(stack) {
+		rows = stack[:3*(n+1)]
+	} else {
+		rows = make([]int, 3*(n+1))
+	}
+	prev2, prev, cur := rows[:n+1], rows[n+1:2*(n+1)], rows[2*(n+1):]
+	prev[0] = 0
+	for j := 1; j <= n; j++ {
+		prev[j] = prev[j-1] + indelWeight(q, j-1)
+	}
+	best := prev[n]
+	for i := 1; i <= len(t); i++ {
+		c := t[i-1]
+		cur[0] = prev[0] + indelWeight(t, i-1)
+		for j := 1; j <= n; j++ {
+			qj := q[j-1]
+			v := prev[j-1]
+			if c != qj {
+				v += substWeight(qj, c)
+			}
+			v = min(v, prev[j]+indelWeight(t, i-1), cur[j-1]+indelWeight(q, j-1))
+			if i > 1 && j > 1 && c == q[j-2] && t[i-2] == qj && c != qj {
+				v = min(v, prev2[j-2]+wSwap)
+			}
+			cur[j] = v
+		}
+		if prefix {
+			best = min(best, cur[n])
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	if prefix {
+		return best
+	}
+	return prev[n]
+}
+
+// indelWeight is the weight of inserting or deleting w[i]: cheap when a
+// neighbour is the same letter.
+func indelWeight(w []rune, i int) int {
+	if (i > 0 && w[i-1] == w[i]) || (i+1 < len(w) && w[i+1] == w[i]) {
+		return wDoubled
+	}
+	return wEdit
 }

@@ -153,3 +153,30 @@ func FuzzDistance(f *testing.F) {
 		}
 	})
 }
+
+func TestTypoWeight(t *testing.T) {
+	w := func(q, tm string) int { return typoWeight([]rune(q), []rune(tm), false) }
+	cases := []struct {
+		q, t string
+		want int
+	}{
+		{"same", "same", 0},
+		{"begining", "beginning", wDoubled},
+		{"seperate", "separate", wVowel},
+		{"airprot", "airport", wSwap},
+		{"hwllo", "hello", wNeighbour}, // w is next to e
+		{"hpllo", "hello", wEdit},
+		{"teh", "the", wSwap},
+	}
+	for _, c := range cases {
+		if got := w(c.q, c.t); got != c.want {
+			t.Errorf("typoWeight(%q, %q) = %d; want %d", c.q, c.t, got, c.want)
+		}
+	}
+	if !neighbours('q', 'w') || !neighbours('s', 'w') || !neighbours('z', 'a') || neighbours('q', 'p') || neighbours('a', 'c') {
+		t.Error("keyboard neighbours wrong")
+	}
+	if got := typoWeight([]rune("airp"), []rune("airport"), true); got != 0 {
+		t.Errorf("prefix weight of airp in airport = %d; want 0", got)
+	}
+}

@@ -177,8 +177,9 @@ func (ix *Index) cacheKey(q *Query) string {
 
 // cand is a dictionary term a query word may stand for.
 type cand struct {
-	id   uint32
-	cost uint8
+	id     uint32
+	cost   uint8
+	detail uint16 // typo model weight, orders candidates of equal cost
 }
 
 // match is one occurrence of a query word in a document.
@@ -194,6 +195,7 @@ type acc struct {
 	slot    uint32
 	mask    uint16
 	cost    [maxQueryWords]uint8
+	detail  [maxQueryWords]uint16
 	matches []match
 }
 
@@ -202,8 +204,8 @@ type acc struct {
 const maxMatchesPerWord = 8
 
 type scored struct {
-	e                         *docEntry
-	words, typos, prox, weigh int
+	e                                 *docEntry
+	words, typos, detail, prox, weigh int
 }
 
 func (s *state) search(q *Query) Result {
@@ -256,7 +258,18 @@ func (s *state) expand(word []rune, prefix bool) []cand {
 			}
 		}
 		if cost <= k {
-			out = append(out, cand{id: id, cost: uint8(cost)})
+			cd := cand{id: id, cost: uint8(cost)}
+			if dist > 0 {
+				t := d.terms[id].runes
+				w := typoWeight(word, t, prefix)
+				if !prefix && t[len(t)-1] != word[len(word)-1] {
+					// The last letter carries the inflection (plural, tense,
+					// adverb) and is seldom the one mistyped.
+					w += wLastLetter
+				}
+				cd.detail = uint16(min(w, math.MaxUint16))
+			}
+			out = append(out, cd)
 		}
 	}
 	switch {
@@ -271,9 +284,10 @@ func (s *state) expand(word []rune, prefix bool) []cand {
 		d.candidates(word, k, func(id uint32) { ids = append(ids, id) })
 		slices.Sort(ids)
 		ids = slices.Compact(ids)
+		qm := letterMask(word)
 		for _, id := range ids {
 			t := &d.terms[id]
-			if t.live() == 0 {
+			if t.live() == 0 || bits.OnesCount64(qm&^t.letters) > k || bits.OnesCount64(t.letters&^qm) > k {
 				continue
 			}
 			if dist := osa(word, t.runes, k); dist <= k {
@@ -284,6 +298,9 @@ func (s *state) expand(word []rune, prefix bool) []cand {
 	slices.SortFunc(out, func(a, b cand) int {
 		if a.cost != b.cost {
 			return cmp.Compare(a.cost, b.cost)
+		}
+		if a.detail != b.detail {
+			return cmp.Compare(a.detail, b.detail)
 		}
 		if la, lb := d.terms[a.id].live(), d.terms[b.id].live(); la != lb {
 			return cmp.Compare(lb, la)
@@ -340,11 +357,9 @@ func (s *state) match(q *Query, words [][]rune, fields map[uint16]bool) []scored
 					index[p.slot] = ai
 				}
 				a := &accs[ai]
-				if a.mask&bit == 0 {
+				if a.mask&bit == 0 || c.cost < a.cost[wi] || (c.cost == a.cost[wi] && c.detail < a.detail[wi]) {
 					a.mask |= bit
-					a.cost[wi] = c.cost
-				} else if c.cost < a.cost[wi] {
-					a.cost[wi] = c.cost
+					a.cost[wi], a.detail[wi] = c.cost, c.detail
 				}
 				kept := 0
 				for _, m := range a.matches {
@@ -389,6 +404,7 @@ func (s *state) match(q *Query, words [][]rune, fields map[uint16]bool) []scored
 				continue
 			}
 			h.typos += int(a.cost[wi])
+			h.detail += int(a.detail[wi])
 			best := 0
 			for _, m := range a.matches {
 				if int(m.word) == wi && m.cost == a.cost[wi] {
@@ -453,6 +469,9 @@ func (s *state) rank(hits []scored) {
 				c = cmp.Compare(b.words, a.words)
 			case ByTypos:
 				c = cmp.Compare(a.typos, b.typos)
+				if c == 0 {
+					c = cmp.Compare(a.detail, b.detail)
+				}
 			case ByProximity:
 				c = cmp.Compare(a.prox, b.prox)
 			case ByField:

@@ -1,0 +1,3 @@
+package main
+
+func trendingBench(seed uint64) error { return nil }
