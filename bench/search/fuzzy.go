@@ -152,13 +152,13 @@ func heapInUse() uint64 {
 
 // fuzzyResult is one engine's figures on one query set.
 type fuzzyResult struct {
-	name                string
-	queries             int
-	recall1, recall10   float64
-	qps                 float64
-	heapBytes, disk     int64
-	build               time.Duration
-	extra               string
+	name              string
+	queries           int
+	recall1, recall10 float64
+	qps               float64
+	heapBytes, disk   int64
+	build             time.Duration
+	extra             string
 }
 
 func runEngine(name string, e engine, words []string, pairs []pair) (fuzzyResult, error) {
