@@ -300,6 +300,11 @@ func (d *Dispatcher) Assign(ctx context.Context, r Request) (Assignment, error) 
 }
 
 func (d *Dispatcher) assignPremium(ctx context.Context, r Request) (Assignment, error) {
+	if _, err := d.claims.Holder(ctx, "trip:"+r.Trip, d.o.Now()); err == nil {
+		return Assignment{}, ErrClaimed
+	} else if !errors.Is(err, ErrNotFound) {
+		return Assignment{}, err
+	}
 	cs, err := d.candidates(ctx, r, d.o.K, nil)
 	if err != nil {
 		return Assignment{}, err

@@ -103,7 +103,7 @@ func testUpdateGetRemove(t *testing.T, c Config) {
 	if _, err := idx.Get(ctx, "d1"); !errors.Is(err, geogrid.ErrNotFound) {
 		t.Fatalf("Get after Remove: got %v; want ErrNotFound", err)
 	}
-	checkSegments(t, idx, map[string]pt{"d2": {lat, lng, at}})
+	checkSegments(t, idx, map[string]Fix{"d2": {lat, lng, at}})
 }
 
 func testInvalidInput(t *testing.T, c Config) {
@@ -175,12 +175,12 @@ func testTTL(t *testing.T, c Config) {
 func testPrune(t *testing.T, c Config) {
 	ctx := context.Background()
 	idx := c.New(t, geogrid.Segmentation{MaxPerCell: 4})
-	model := map[string]pt{}
+	model := map[string]Fix{}
 	r := rand.New(rand.NewPCG(7, 7))
 	for i := range 60 {
 		id := fmt.Sprint("d", i)
-		p := pt{40 + r.Float64()*0.01, -74 + r.Float64()*0.01, int64(i)}
-		must(t, idx.Update(ctx, geogrid.Entry{ID: id, Lat: p.lat, Lng: p.lng, At: p.at}))
+		p := Fix{40 + r.Float64()*0.01, -74 + r.Float64()*0.01, int64(i)}
+		must(t, idx.Update(ctx, geogrid.Entry{ID: id, Lat: p.Lat, Lng: p.Lng, At: p.At}))
 		model[id] = p
 	}
 	n, err := idx.Prune(ctx, 19)
@@ -189,17 +189,18 @@ func testPrune(t *testing.T, c Config) {
 		t.Fatalf("Prune(19): got %d removed; want 20", n)
 	}
 	for id, p := range model {
-		if p.at <= 19 {
+		if p.At <= 19 {
 			delete(model, id)
 		}
 	}
 	checkSegments(t, idx, model)
 }
 
-// pt is a model entry.
-type pt struct {
-	lat, lng float64
-	at       int64
+// Fix is a model entry for [CheckNearby]: a position and its time in Unix
+// microseconds.
+type Fix struct {
+	Lat, Lng float64
+	At       int64
 }
 
 // randomPoint draws from a mix meant to break spatial indexes: uniform on
@@ -277,7 +278,7 @@ func Haversine(lat1, lng1, lat2, lng2 float64) float64 {
 // that must be considered) and returns a description of the first
 // mismatch, or "". Entries within rounding distance of the radius or of
 // the k-th distance may go either way.
-func CheckNearby(got []geogrid.Neighbor, fresh map[string]pt, lat, lng, radius float64, k int) string {
+func CheckNearby(got []geogrid.Neighbor, fresh map[string]Fix, lat, lng, radius float64, k int) string {
 	tol := func(d float64) float64 { return 1e-6 + 1e-9*d }
 	type od struct {
 		id string
@@ -286,7 +287,7 @@ func CheckNearby(got []geogrid.Neighbor, fresh map[string]pt, lat, lng, radius f
 	var all, certain []od
 	dist := map[string]float64{}
 	for id, p := range fresh {
-		d := Haversine(lat, lng, p.lat, p.lng)
+		d := Haversine(lat, lng, p.Lat, p.Lng)
 		dist[id] = d
 		if d <= radius+tol(radius) {
 			all = append(all, od{id, d})
@@ -295,13 +296,13 @@ func CheckNearby(got []geogrid.Neighbor, fresh map[string]pt, lat, lng, radius f
 			}
 		}
 	}
-	describe := func(es []od, fresh map[string]pt) string {
+	describe := func(es []od, fresh map[string]Fix) string {
 		var b []byte
 		for i, e := range es {
 			if i == 10 {
 				return string(b) + "..."
 			}
-			b = fmt.Appendf(b, "%s(%v, %v) at %.9f m; ", e.id, fresh[e.id].lat, fresh[e.id].lng, e.d)
+			b = fmt.Appendf(b, "%s(%v, %v) at %.9f m; ", e.id, fresh[e.id].Lat, fresh[e.id].Lng, e.d)
 		}
 		return string(b)
 	}
@@ -347,14 +348,14 @@ func testDifferential(t *testing.T, c Config) {
 			now := base.Add(time.Minute)
 			g := grid(t, c.New(t, seg), &now, time.Hour)
 			r := rand.New(rand.NewPCG(uint64(seg.MaxPerCell), 42))
-			model := map[string]pt{}
+			model := map[string]Fix{}
 			n := c.n(6000)
 			at := base
 			for i := range n {
 				lat, lng := randomPoint(r, Clusters)
 				id := fmt.Sprintf("d%05d", i)
 				must(t, g.Update(ctx, id, lat, lng, at))
-				model[id] = pt{lat, lng, at.UnixMicro()}
+				model[id] = Fix{lat, lng, at.UnixMicro()}
 			}
 			queries := c.n(300)
 			check := func(phase string) {
@@ -382,7 +383,7 @@ func testDifferential(t *testing.T, c Config) {
 				case 1, 2:
 					lat, lng := randomPoint(r, Clusters)
 					must(t, g.Update(ctx, id, lat, lng, at.Add(time.Second)))
-					model[id] = pt{lat, lng, at.Add(time.Second).UnixMicro()}
+					model[id] = Fix{lat, lng, at.Add(time.Second).UnixMicro()}
 				}
 			}
 			check("after moves and removes")
@@ -394,7 +395,7 @@ func testDifferential(t *testing.T, c Config) {
 // checkSegments checks the grid invariant: the leaves do not overlap, every
 // entry of model lies in exactly one leaf and each leaf's count is the
 // number of entries inside it.
-func checkSegments(t *testing.T, idx geogrid.Index, model map[string]pt) {
+func checkSegments(t *testing.T, idx geogrid.Index, model map[string]Fix) {
 	t.Helper()
 	var segs []geogrid.Segment
 	must(t, idx.Segments(context.Background(), func(s geogrid.Segment) bool {
@@ -414,10 +415,10 @@ func checkSegments(t *testing.T, idx geogrid.Index, model map[string]pt) {
 	}
 	counts := make([]int, len(segs))
 	for id, p := range model {
-		leaf := s2.CellIDFromLatLng(s2.LatLngFromDegrees(p.lat, p.lng))
+		leaf := s2.CellIDFromLatLng(s2.LatLngFromDegrees(p.Lat, p.Lng))
 		i := sort.Search(len(segs), func(i int) bool { return s2.CellID(segs[i].Cell).RangeMax() >= leaf })
 		if i == len(segs) || !s2.CellID(segs[i].Cell).Contains(leaf) {
-			t.Fatalf("entry %q at (%v, %v) is in no segment (lost)", id, p.lat, p.lng)
+			t.Fatalf("entry %q at (%v, %v) is in no segment (lost)", id, p.Lat, p.Lng)
 		}
 		counts[i]++
 	}
@@ -450,13 +451,13 @@ func testSplitMerge(t *testing.T, c Config) {
 	seg := geogrid.Segmentation{MaxPerCell: 8, MinPerCell: 3, MinLevel: 10, MaxLevel: 24}
 	idx := c.New(t, seg)
 	r := rand.New(rand.NewPCG(1, 2))
-	model := map[string]pt{}
+	model := map[string]Fix{}
 	center := [2]float64{48.8566, 2.3522}
 	for i := range c.n(400) {
 		lat, lng := clusterPoint(r, [][2]float64{center}, 0.002)
 		id := fmt.Sprint("d", i)
 		must(t, idx.Update(ctx, geogrid.Entry{ID: id, Lat: lat, Lng: lng, At: 1}))
-		model[id] = pt{lat, lng, 1}
+		model[id] = Fix{lat, lng, 1}
 	}
 	checkSegments(t, idx, model)
 	levels, biggest := maxSegment(t, idx)
@@ -490,11 +491,11 @@ func testConcurrent(t *testing.T, c Config) {
 	const workers = 8
 	ops := c.n(3000)
 	perWorker := 40
-	models := make([]map[string]pt, workers)
+	models := make([]map[string]Fix, workers)
 	var wg sync.WaitGroup
 	var failed atomic.Value
 	for w := range workers {
-		models[w] = map[string]pt{}
+		models[w] = map[string]Fix{}
 		wg.Go(func() {
 			r := rand.New(rand.NewPCG(uint64(w), 99))
 			m := models[w]
@@ -510,7 +511,7 @@ func testConcurrent(t *testing.T, c Config) {
 						failed.Store(err.Error())
 						return
 					}
-					m[id] = pt{lat, lng, at.UnixMicro()}
+					m[id] = Fix{lat, lng, at.UnixMicro()}
 				case x < 8:
 					err := g.Remove(ctx, id)
 					if _, ok := m[id]; ok != (err == nil) {
@@ -539,7 +540,7 @@ func testConcurrent(t *testing.T, c Config) {
 	if f := failed.Load(); f != nil {
 		t.Fatal(f)
 	}
-	model := map[string]pt{}
+	model := map[string]Fix{}
 	for _, m := range models {
 		for id, p := range m {
 			model[id] = p
