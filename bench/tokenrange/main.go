@@ -52,14 +52,42 @@ var (
 	latencyIDs = flag.Int("latency-ids", 20_000_000, "IDs drawn, each timed, per refill case")
 	delay      = flag.Duration("delay", 20*time.Millisecond, "store answer time in the refill experiment")
 	slowDelay  = flag.Duration("slow-delay", 500*time.Millisecond, "store answer time beyond the refill window")
+	bigMax     = flag.Uint64("big-max", 10_000_000, "LeaserOptions.MaxSize of the second sqlstore run (the default is 1,000,000)")
 )
 
 func main() {
 	flag.Parse()
 	log.SetFlags(0)
+	if err := run(); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// failure carries an error out of a helper by panic, so that run's
+// deferred cleanup (dropping the database, deleting keys) always happens.
+type failure struct{ err error }
+
+func fail(format string, args ...any) { panic(failure{fmt.Errorf(format, args...)}) }
+
+func check(err error) {
+	if err != nil {
+		panic(failure{err})
+	}
+}
+
+func run() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			f, ok := r.(failure)
+			if !ok {
+				panic(r)
+			}
+			err = f.err
+		}
+	}()
 	dsn, addr := os.Getenv("SYSBLOCKS_MYSQL_DSN"), os.Getenv("SYSBLOCKS_REDIS_ADDR")
 	if dsn == "" || addr == "" {
-		log.Fatal("set SYSBLOCKS_MYSQL_DSN and SYSBLOCKS_REDIS_ADDR")
+		return fmt.Errorf("set SYSBLOCKS_MYSQL_DSN and SYSBLOCKS_REDIS_ADDR")
 	}
 	ctx := context.Background()
 	suffix := randHex(4)
@@ -79,31 +107,39 @@ func main() {
 	inc := redisIncr(ctx, rdb, prefix+"incr", *ticketIDs)
 
 	mariadb := sqlstore.New(db, nil)
-	if err := mariadb.CreateSchema(ctx); err != nil {
-		log.Fatal(err)
-	}
+	check(mariadb.CreateSchema(ctx))
 	red := redisstore.New(rdb, &redisstore.Options{Prefix: prefix})
-	ls1 := leaserRun(ctx, mariadb, "sql-1", 1, *leaserIDs)
-	lsN := leaserRun(ctx, mariadb, "sql-n", runtime.GOMAXPROCS(0), *leaserIDs)
-	lr1 := leaserRun(ctx, red, "redis-1", 1, *leaserIDs)
-	lrN := leaserRun(ctx, red, "redis-n", runtime.GOMAXPROCS(0), *leaserIDs)
+	procs := runtime.GOMAXPROCS(0)
+	ls1 := leaserRun(ctx, mariadb, "sql-1", 1, *leaserIDs, 0)
+	lsN := leaserRun(ctx, mariadb, "sql-n", procs, *leaserIDs, 0)
+	lb1 := leaserRun(ctx, mariadb, "sql-big-1", 1, *leaserIDs, *bigMax)
+	lbN := leaserRun(ctx, mariadb, "sql-big-n", procs, *leaserIDs, *bigMax)
+	lr1 := leaserRun(ctx, red, "redis-1", 1, *leaserIDs, 0)
+	lrN := leaserRun(ctx, red, "redis-n", procs, *leaserIDs, 0)
 
 	fmt.Println("ID throughput (one run; ratios against the per-ID baseline on the same server)")
-	fmt.Printf("%-34s %14s %10s %16s %10s\n", "method", "IDs/s", "ns/ID", "round trips/1M", "vs base")
+	fmt.Printf("%-40s %14s %12s %16s %10s\n", "method", "IDs/s", "ns/ID", "round trips/1M", "vs base")
 	row := func(name string, r result, rtPerCall float64, base result) {
-		fmt.Printf("%-34s %14.0f %10.1f %16.1f %9.0fx\n", name, r.rate(), r.nsPer(), r.perMillion()*rtPerCall, r.rate()/base.rate())
+		ratio := r.rate() / base.rate()
+		rs := fmt.Sprintf("%.0fx", ratio)
+		if ratio < 10 {
+			rs = fmt.Sprintf("%.2fx", ratio)
+		}
+		fmt.Printf("%-40s %14.0f %12.1f %16.1f %10s\n", name, r.rate(), r.nsPer(), r.perMillion()*rtPerCall, rs)
 	}
 	row("ticket-update (MariaDB, per ID)", upd, 1, upd)
 	row("ticket-replace (MariaDB, per ID)", rep, 1, upd)
 	row("Leaser on sqlstore, 1 goroutine", ls1, 5, upd)
-	row(fmt.Sprintf("Leaser on sqlstore, %d goroutines", runtime.GOMAXPROCS(0)), lsN, 5, upd)
+	row(fmt.Sprintf("Leaser on sqlstore, %d goroutines", procs), lsN, 5, upd)
+	row(fmt.Sprintf("  same, MaxSize %d, 1 goroutine", *bigMax), lb1, 5, upd)
+	row(fmt.Sprintf("  same, MaxSize %d, %d goroutines", *bigMax, procs), lbN, 5, upd)
 	row("redis-incr (per ID)", inc, 1, inc)
 	row("Leaser on redisstore, 1 goroutine", lr1, 1, inc)
-	row(fmt.Sprintf("Leaser on redisstore, %d goroutines", runtime.GOMAXPROCS(0)), lrN, 1, inc)
+	row(fmt.Sprintf("Leaser on redisstore, %d goroutines", procs), lrN, 1, inc)
 	fmt.Println("round trips: sqlstore Reserve = 5 (START TRANSACTION, SELECT ... FOR UPDATE, UPDATE, INSERT audit, COMMIT);")
 	fmt.Println("redisstore Reserve = 1 (INCRBY); Reserve calls per 1M IDs:")
-	for _, r := range []result{ls1, lsN, lr1, lrN} {
-		fmt.Printf("  %-8s %8.2f Reserve/1M IDs, %d fetches, max range %d, stalls %d\n", r.name, r.perMillion(), r.calls, r.maxSize, r.stalls)
+	for _, r := range []result{ls1, lsN, lb1, lbN, lr1, lrN} {
+		fmt.Printf("  %-10s %8.2f Reserve/1M IDs, %d fetches, max range %d, stalls %d\n", r.name, r.perMillion(), r.calls, r.maxSize, r.stalls)
 	}
 
 	// Refill experiment.
@@ -124,6 +160,7 @@ func main() {
 	fmt.Println("stalls: Next calls that waited for the store. max stalled: slowest such call. max other: slowest call")
 	fmt.Println("that did not wait for the store (scheduling, GC). range lasts: median range size / rate of Next")
 	fmt.Println("outside slow calls; the store has (1 - RefillAt) = 90% of it to answer before anyone waits.")
+	return nil
 }
 
 type result struct {
@@ -146,12 +183,10 @@ func ticketUpdate(ctx context.Context, db *sql.DB, n int) result {
 	var last int64
 	for range n {
 		res, err := db.ExecContext(ctx, "UPDATE tickets SET id = LAST_INSERT_ID(id + 1) WHERE stub = 'a'")
-		if err != nil {
-			log.Fatal(err)
-		}
+		check(err)
 		id, err := res.LastInsertId()
 		if err != nil || id != last+1 {
-			log.Fatalf("ticket %d after %d: %v", id, last, err)
+			fail("ticket %d after %d: %v", id, last, err)
 		}
 		last = id
 	}
@@ -164,12 +199,10 @@ func ticketReplace(ctx context.Context, db *sql.DB, n int) result {
 	var last int64
 	for range n {
 		res, err := db.ExecContext(ctx, "REPLACE INTO tickets64 (stub) VALUES ('a')")
-		if err != nil {
-			log.Fatal(err)
-		}
+		check(err)
 		id, err := res.LastInsertId()
 		if err != nil || id <= last {
-			log.Fatalf("ticket %d after %d: %v", id, last, err)
+			fail("ticket %d after %d: %v", id, last, err)
 		}
 		last = id
 	}
@@ -179,9 +212,7 @@ func ticketReplace(ctx context.Context, db *sql.DB, n int) result {
 func redisIncr(ctx context.Context, rdb *redis.Client, key string, n int) result {
 	start := time.Now()
 	for range n {
-		if err := rdb.Incr(ctx, key).Err(); err != nil {
-			log.Fatal(err)
-		}
+		check(rdb.Incr(ctx, key).Err())
 	}
 	return result{name: "redis-incr", ids: n, elapsed: time.Since(start), calls: uint64(n)}
 }
@@ -203,35 +234,41 @@ func (c *countingStore) Reserve(ctx context.Context, ns string, n, limit uint64)
 
 // leaserRun draws ids tokens with g goroutines from a running Leaser on
 // store and checks that no goroutine saw a token twice or out of order.
-func leaserRun(ctx context.Context, store tokenrange.Store, ns string, g, ids int) result {
+func leaserRun(ctx context.Context, store tokenrange.Store, ns string, g, ids int, maxSize uint64) result {
 	cs := &countingStore{Store: store}
-	l := newLeaser(cs, ns)
+	l := newLeaser(cs, ns, maxSize)
 	runCtx, stop := context.WithCancel(ctx)
 	var runWG sync.WaitGroup
 	runWG.Go(func() { _ = l.Run(runCtx) })
 	if _, err := l.Next(ctx); err != nil { // first range
-		log.Fatal(err)
+		check(err)
 	}
 	base := l.Stats()
 	per := ids / g
 	start := time.Now()
 	var wg sync.WaitGroup
+	var firstErr atomic.Pointer[error]
 	for range g {
 		wg.Go(func() {
 			var last uint64
 			for i := range per {
 				tok, err := l.Next(ctx)
-				if err != nil {
-					log.Fatal(err)
+				if err == nil && i > 0 && tok <= last {
+					err = fmt.Errorf("token %d after %d from one goroutine", tok, last)
 				}
-				if i > 0 && tok <= last {
-					log.Fatalf("token %d after %d from one goroutine", tok, last)
+				if err != nil {
+					e := err // only this copy escapes, and only on failure
+					firstErr.CompareAndSwap(nil, &e)
+					return
 				}
 				last = tok
 			}
 		})
 	}
 	wg.Wait()
+	if p := firstErr.Load(); p != nil {
+		check(*p)
+	}
 	elapsed := time.Since(start)
 	st := l.Stats()
 	stop()
@@ -241,15 +278,12 @@ func leaserRun(ctx context.Context, store tokenrange.Store, ns string, g, ids in
 		stalls: st.Stalls - base.Stalls, maxSize: cs.maxSize.Load()}
 }
 
-func newLeaser(store tokenrange.Store, ns string) *tokenrange.Leaser {
+// newLeaser returns a Leaser with default options but MaxSize (0 = default).
+func newLeaser(store tokenrange.Store, ns string, maxSize uint64) *tokenrange.Leaser {
 	alloc, err := tokenrange.NewAllocator(store, nil)
-	if err != nil {
-		log.Fatal(err)
-	}
-	l, err := tokenrange.NewLeaser(alloc, ns, nil)
-	if err != nil {
-		log.Fatal(err)
-	}
+	check(err)
+	l, err := tokenrange.NewLeaser(alloc, ns, &tokenrange.LeaserOptions{MaxSize: maxSize})
+	check(err)
 	return l
 }
 
@@ -276,16 +310,15 @@ func (d *delayStore) Reserve(ctx context.Context, ns string, n, limit uint64) (t
 // Leaser's stall counter moved during it, and to scheduling otherwise.
 func latencyRun(ctx context.Context, store *delayStore, name string, withRun bool, ids int) {
 	ns := "lat-" + randHex(4)
-	l := newLeaser(store, ns)
+	l := newLeaser(store, ns, 0)
 	runCtx, stop := context.WithCancel(ctx)
 	var runWG sync.WaitGroup
 	if withRun {
 		runWG.Go(func() { _ = l.Run(runCtx) })
 	}
 	for l.Stats().Fetches < 4 { // warm-up: the first ranges are small by design
-		if _, err := l.Next(ctx); err != nil {
-			log.Fatal(err)
-		}
+		_, err := l.Next(ctx)
+		check(err)
 	}
 	store.mu.Lock()
 	store.sizes = store.sizes[:0]
@@ -297,9 +330,8 @@ func latencyRun(ctx context.Context, store *delayStore, name string, withRun boo
 	start := time.Now()
 	for range ids {
 		t0 := time.Now()
-		if _, err := l.Next(ctx); err != nil {
-			log.Fatal(err)
-		}
+		_, err := l.Next(ctx)
+		check(err)
 		d := time.Since(t0)
 		if d > time.Millisecond {
 			slow++
@@ -336,21 +368,15 @@ func medianOf(xs []uint64) uint64 {
 
 func openDatabase(ctx context.Context, dsn, name string) (*sql.DB, func()) {
 	cfg, err := mysql.ParseDSN(dsn)
-	if err != nil {
-		log.Fatal(err)
-	}
+	check(err)
 	admin := cfg.Clone()
 	admin.DBName = ""
 	root, err := sql.Open("mysql", admin.FormatDSN())
-	if err != nil {
-		log.Fatal(err)
-	}
+	check(err)
 	mustExec(ctx, root, "CREATE DATABASE `"+name+"`")
 	cfg.DBName = name
 	db, err := sql.Open("mysql", cfg.FormatDSN())
-	if err != nil {
-		log.Fatal(err)
-	}
+	check(err)
 	return db, func() {
 		_ = db.Close()
 		if _, err := root.ExecContext(context.Background(), "DROP DATABASE IF EXISTS `"+name+"`"); err != nil {
@@ -369,7 +395,7 @@ func deleteKeys(ctx context.Context, rdb *redis.Client, prefix string) {
 
 func mustExec(ctx context.Context, db *sql.DB, q string) {
 	if _, err := db.ExecContext(ctx, q); err != nil {
-		log.Fatalf("%s: %v", q, err)
+		fail("%s: %v", q, err)
 	}
 }
 
