@@ -24,6 +24,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"time"
@@ -58,6 +59,7 @@ var (
 	radius     = flag.Float64("radius", 3000, "query radius, meters")
 	k          = flag.Int("k", 10, "neighbours per query")
 	redisAddr  = flag.String("redis", os.Getenv("SYSBLOCKS_REDIS_ADDR"), "Redis address; empty skips Redis")
+	cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of the geogrid queries to this file")
 )
 
 func main() {
@@ -183,6 +185,15 @@ func run() error {
 		now = at
 		lat := make([]time.Duration, len(queries))
 		found := 0
+		if *cpuProfile != "" {
+			f, err := os.Create(*cpuProfile)
+			if err != nil {
+				return err
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+		}
 		t1 := time.Now()
 		for j, q := range queries {
 			s := time.Now()
@@ -194,6 +205,7 @@ func run() error {
 			found += len(ns)
 		}
 		qel := time.Since(t1)
+		pprof.StopCPUProfile()
 		p50, p99 := latencies(lat)
 		segs, deepest := 0, 0
 		_ = g.Segments(ctx, func(s geogrid.Segment) bool {

@@ -17,6 +17,7 @@ import (
 	"hash/maphash"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang/geo/s1"
@@ -49,9 +50,10 @@ type Index struct {
 }
 
 type root struct {
-	mu sync.RWMutex
-	n  *node
-	_  [32]byte // keep roots on separate cache lines
+	mu   sync.RWMutex
+	n    *node
+	near atomic.Pointer[[]int32] // this root and its neighbours, computed on first use
+	_    [24]byte                // keep roots on separate cache lines
 }
 
 type idShard struct {
@@ -70,23 +72,30 @@ type slot struct {
 	at   int64 // copy of the item's At, under the id shard lock
 }
 
+// bound is a cap around a cell: centre (unit vector) and angular radius.
+type bound struct {
+	cx, cy, cz float64
+	cosR, sinR float64
+}
+
 type node struct {
-	id         s2.CellID
-	level      int
-	cx, cy, cz float64 // centre, unit vector
-	cosR, sinR float64 // angular radius of a cap around the cell
-	count      int     // entries in the subtree
-	kids       *[4]*node
-	items      []item // leaf only
-	face       int
-	u0, u1     float64 // the cell's (u, v) rectangle on its face, shrunk
-	v0, v1     float64 // by a margin so that "inside" is never a rounding call
+	bound            // of this cell
+	kb     [4]bound  // of the children, beside their pointers so that a
+	id     s2.CellID // search tests them without touching the children
+	level  int
+	count  int // entries in the subtree
+	kids   *[4]*node
+	items  []item // leaf only
+	face   int
+	u0, u1 float64 // the cell's (u, v) rectangle on its face, shrunk
+	v0, v1 float64 // by a margin so that "inside" is never a rounding call
 }
 
 type item struct {
 	x, y, z  float64
 	lat, lng float64
 	at       int64
+	id       string // copy of s.id, so that a search does not touch the slot
 	// cell is the leaf cell of the position, exact down to the level of
 	// the item's node: a fix that stays inside its node keeps the old
 	// value, and split recomputes it.
@@ -136,12 +145,12 @@ func (x *Index) rootCell(i int32) s2.CellID {
 
 func newNode(id s2.CellID) *node {
 	c := s2.CellFromCellID(id)
-	bound := c.CapBound() // centred on the cell's UV centre, not id.Point()
-	p := bound.Center()
-	r := bound.Radius().Radians()
+	cb := c.CapBound() // centred on the cell's UV centre, not id.Point()
+	p := cb.Center()
+	r := cb.Radius().Radians()
 	uv := c.BoundUV()
 	m := max(1e-9*(uv.X.Hi-uv.X.Lo), 1e-13)
-	return &node{id: id, level: id.Level(), cx: p.X, cy: p.Y, cz: p.Z, cosR: math.Cos(r), sinR: math.Sin(r),
+	return &node{id: id, level: id.Level(), bound: bound{cx: p.X, cy: p.Y, cz: p.Z, cosR: math.Cos(r), sinR: math.Sin(r)},
 		face: id.Face(), u0: uv.X.Lo + m, u1: uv.X.Hi - m, v0: uv.Y.Lo + m, v1: uv.Y.Hi - m}
 }
 
@@ -213,7 +222,7 @@ func (x *Index) Update(ctx context.Context, e geogrid.Entry) error {
 	ri := x.rootOf(cell)
 	if s == nil {
 		s = &slot{id: e.ID, root: ri, at: e.At}
-		it.s = s
+		it.s, it.id = s, s.id
 		r := &x.roots[ri]
 		r.mu.Lock()
 		x.insert(r, ri, it)
@@ -225,7 +234,7 @@ func (x *Index) Update(ctx context.Context, e geogrid.Entry) error {
 		return nil // an older fix arrived late
 	}
 	s.at = e.At
-	it.s = s
+	it.s, it.id = s, s.id
 	if s.root == ri {
 		r := &x.roots[ri]
 		r.mu.Lock()
@@ -279,6 +288,7 @@ func (x *Index) split(n *node) {
 	kids := new([4]*node)
 	for i := range kids {
 		kids[i] = newNode(ch[i])
+		n.kb[i] = kids[i].bound
 	}
 	for _, it := range n.items {
 		it.cell = s2.CellIDFromLatLng(s2.LatLngFromDegrees(it.lat, it.lng))
@@ -403,7 +413,7 @@ func (x *Index) Search(ctx context.Context, q geogrid.Query, visit func(geogrid.
 	for _, ri := range x.rootsNear(s2.CellIDFromLatLng(ll), p, theta) {
 		r := &x.roots[ri]
 		r.mu.RLock()
-		more := r.n == nil || w.walk(r.n)
+		more := r.n == nil || !w.meets(&r.n.bound) || w.walk(r.n)
 		r.mu.RUnlock()
 		if !more {
 			return nil
@@ -418,9 +428,14 @@ func (x *Index) Search(ctx context.Context, q geogrid.Query, visit func(geogrid.
 func (x *Index) rootsNear(c s2.CellID, p s2.Point, theta float64) []int32 {
 	l := x.seg.MinLevel
 	if theta < s2.MinWidthMetric.Value(l)/2 {
+		r := &x.roots[x.rootOf(c)]
+		if near := r.near.Load(); near != nil {
+			return *near
+		}
 		rc := c.Parent(l)
 		out := make([]int32, 0, 9)
 		out = append(out, x.rootOf(rc))
+		defer func() { r.near.Store(&out) }()
 		for _, nb := range rc.AllNeighbors(l) {
 			ri := x.rootOf(nb)
 			dup := false
@@ -457,19 +472,25 @@ type walker struct {
 	visit      func(geogrid.Entry) bool
 }
 
-// walk visits the entries of n inside the circle; false means stop.
-func (w *walker) walk(n *node) bool {
-	if !w.all {
-		// the circle meets the cell's cap iff angle(q, centre) <= theta + r
-		cosSum := w.cosT*n.cosR - w.sinT*n.sinR // cos(theta + r)
-		sumBelowPi := w.sinT*n.cosR+w.cosT*n.sinR > 0 || cosSum > 0
-		if sumBelowPi && w.qx*n.cx+w.qy*n.cy+w.qz*n.cz < cosSum-slack {
-			return true
-		}
+// meets reports whether the circle may meet the cap b: the angle between
+// the centres is at most theta + r.
+func (w *walker) meets(b *bound) bool {
+	if w.all {
+		return true
 	}
+	cosSum := w.cosT*b.cosR - w.sinT*b.sinR // cos(theta + r)
+	if w.sinT*b.cosR+w.cosT*b.sinR <= 0 && cosSum <= 0 {
+		return true // theta + r >= pi
+	}
+	return w.qx*b.cx+w.qy*b.cy+w.qz*b.cz >= cosSum-slack
+}
+
+// walk visits the entries of n inside the circle; false means stop. The
+// caller has checked that the circle meets n's cap.
+func (w *walker) walk(n *node) bool {
 	if n.kids != nil {
-		for _, k := range n.kids {
-			if k.count > 0 && !w.walk(k) {
+		for i, k := range n.kids {
+			if w.meets(&n.kb[i]) && k.count > 0 && !w.walk(k) {
 				return false
 			}
 		}
@@ -484,7 +505,7 @@ func (w *walker) walk(n *node) bool {
 		if !w.all && w.qx*it.x+w.qy*it.y+w.qz*it.z < lim {
 			continue
 		}
-		if !w.visit(geogrid.Entry{ID: it.s.id, Lat: it.lat, Lng: it.lng, At: it.at}) {
+		if !w.visit(geogrid.Entry{ID: it.id, Lat: it.lat, Lng: it.lng, At: it.at}) {
 			return false
 		}
 	}
