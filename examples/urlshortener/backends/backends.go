@@ -1,0 +1,403 @@
+// Package backends assembles the storage of the URL shortener in its two
+// modes: everything in process memory, or the real setup of the design
+// notes (token ranges in MariaDB, links and click counts in Cassandra, a
+// Redis cache in front of redirects, click events through Kafka). It
+// creates what it needs on the servers (tables, keyspace, topic) idempotently.
+package backends
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+	"github.com/go-sql-driver/mysql"
+	"github.com/redis/go-redis/v9"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/sysblocks/sysblocks/cache"
+	cachemem "github.com/sysblocks/sysblocks/cache/memstore"
+	"github.com/sysblocks/sysblocks/cache/redisstore"
+	"github.com/sysblocks/sysblocks/events"
+	"github.com/sysblocks/sysblocks/events/kafkabus"
+	"github.com/sysblocks/sysblocks/events/membus"
+	"github.com/sysblocks/sysblocks/examples/urlshortener/shortener"
+	"github.com/sysblocks/sysblocks/examples/urlshortener/shortener/cqlstore"
+	"github.com/sysblocks/sysblocks/examples/urlshortener/shortener/memstore"
+	"github.com/sysblocks/sysblocks/internal/ops"
+	"github.com/sysblocks/sysblocks/tokenrange"
+	trmem "github.com/sysblocks/sysblocks/tokenrange/memstore"
+	"github.com/sysblocks/sysblocks/tokenrange/sqlstore"
+)
+
+// Names used when the corresponding Settings field is empty.
+const (
+	DefaultNamespace   = "urlshortener.links"
+	DefaultKeyspace    = "urlshortener"
+	DefaultTopic       = shortener.DefaultClickTopic
+	DefaultGroup       = "urlshortener-clicks"
+	DefaultRedisPrefix = "urlshortener:link:"
+	DefaultPartitions  = 3
+)
+
+// Settings names what the backends create and use. The zero value is valid.
+type Settings struct {
+	// Namespace is the token-range counter of generated codes.
+	Namespace string
+	// Limit is the end of the token space: the codec's Space(). Zero means
+	// tokenrange.MaxLimit.
+	Limit uint64
+	// Topic and Group are the Kafka topic of click events and the consumer
+	// group that counts them; Partitions is the topic's partition count
+	// when it is created.
+	Topic      string
+	Group      string
+	Partitions int
+	// RedisPrefix prefixes the cache's keys.
+	RedisPrefix string
+	// Leaser tunes the Leaser; nil means the defaults.
+	Leaser *tokenrange.LeaserOptions
+	// Now is the clock of the in-memory stores. Nil means time.Now.
+	Now func() time.Time
+	// CacheInMemory puts an in-process cache in front of the link store in
+	// memory mode (off by default: the memory link store is as fast).
+	CacheInMemory bool
+	// Logger receives the blocks' records. Nil discards them.
+	Logger *slog.Logger
+}
+
+func (s *Settings) defaults() {
+	if s.Namespace == "" {
+		s.Namespace = DefaultNamespace
+	}
+	if s.Topic == "" {
+		s.Topic = DefaultTopic
+	}
+	if s.Group == "" {
+		s.Group = DefaultGroup
+	}
+	if s.Partitions <= 0 {
+		s.Partitions = DefaultPartitions
+	}
+	if s.RedisPrefix == "" {
+		s.RedisPrefix = DefaultRedisPrefix
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	if s.Logger == nil {
+		s.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Stack is the storage of one shortener process.
+type Stack struct {
+	Leaser *tokenrange.Leaser
+	Links  shortener.LinkStore
+	Counts shortener.ClickCounts
+	// Cache is the redirect cache's store, or nil.
+	Cache    cache.Store
+	Clicks   events.Sender
+	Receiver events.Receiver
+	Topic    string
+	// Checks are the health checks of the servers in use.
+	Checks map[string]ops.Check
+
+	closers []func() error
+}
+
+// Apply copies the stack into cfg.
+func (st *Stack) Apply(cfg *shortener.Config) {
+	cfg.Leaser, cfg.Links, cfg.Counts, cfg.Cache = st.Leaser, st.Links, st.Counts, st.Cache
+	cfg.Clicks, cfg.ClickReceiver, cfg.ClickTopic = st.Clicks, st.Receiver, st.Topic
+	if cfg.Ops != nil {
+		for name, c := range st.Checks {
+			cfg.Ops.AddCheck(name, c)
+		}
+	}
+}
+
+// Close closes the Leaser and whatever the stack opened, last opened
+// first.
+func (st *Stack) Close() error {
+	var errs []error
+	for i := len(st.closers) - 1; i >= 0; i-- {
+		errs = append(errs, st.closers[i]())
+	}
+	st.closers = nil
+	return errors.Join(errs...)
+}
+
+// Memory returns the in-memory stack: tokenrange memstore, shortener
+// memstore, membus for click events.
+func Memory(s Settings) (*Stack, error) {
+	s.defaults()
+	alloc, err := tokenrange.NewAllocator(trmem.New(), &tokenrange.AllocatorOptions{Limit: s.Limit, Logger: s.Logger})
+	if err != nil {
+		return nil, err
+	}
+	lo := leaserOptions(s)
+	l, err := tokenrange.NewLeaser(alloc, s.Namespace, &lo)
+	if err != nil {
+		return nil, err
+	}
+	bus := membus.New(&membus.Options{Partitions: 1, Now: s.Now})
+	st := &Stack{
+		Leaser:   l,
+		Links:    memstore.NewLinks(&memstore.Options{Now: s.Now}),
+		Counts:   memstore.NewClicks(),
+		Clicks:   bus,
+		Receiver: bus.Receiver(s.Topic, s.Group),
+		Topic:    s.Topic,
+		Checks:   map[string]ops.Check{},
+		closers:  []func() error{l.Close},
+	}
+	if s.CacheInMemory {
+		st.Cache = cachemem.New(&cachemem.Options{Now: s.Now})
+	}
+	return st, nil
+}
+
+func leaserOptions(s Settings) tokenrange.LeaserOptions {
+	var o tokenrange.LeaserOptions
+	if s.Leaser != nil {
+		o = *s.Leaser
+	}
+	if o.Logger == nil {
+		o.Logger = s.Logger
+	}
+	return o
+}
+
+// Clients are connections to the real servers, owned by the caller.
+type Clients struct {
+	MySQL     *sql.DB               // token ranges (tokenrange/sqlstore)
+	Redis     redis.UniversalClient // redirect cache (cache/redisstore)
+	Cassandra *gocql.Session        // links and click counts (cqlstore), on its keyspace
+	Brokers   []string              // Kafka, for click events (events/kafkabus)
+}
+
+// Real returns the real stack on c: it creates the token-range tables, the
+// Cassandra tables and the Kafka topic if they do not exist. Close closes
+// the Kafka writer and the Leaser, not c.
+func Real(ctx context.Context, c Clients, s Settings) (*Stack, error) {
+	s.defaults()
+	if c.MySQL == nil || c.Redis == nil || c.Cassandra == nil || len(c.Brokers) == 0 {
+		return nil, errors.New("backends: real mode needs MySQL, Redis, Cassandra and Kafka")
+	}
+	trs := sqlstore.New(c.MySQL, nil)
+	if err := trs.CreateSchema(ctx); err != nil {
+		return nil, err
+	}
+	links := cqlstore.New(c.Cassandra, nil)
+	if err := links.CreateSchema(ctx); err != nil {
+		return nil, err
+	}
+	if err := CreateTopic(ctx, c.Brokers, s.Topic, s.Partitions); err != nil {
+		return nil, err
+	}
+	alloc, err := tokenrange.NewAllocator(trs, &tokenrange.AllocatorOptions{Limit: s.Limit, Logger: s.Logger})
+	if err != nil {
+		return nil, err
+	}
+	lo := leaserOptions(s)
+	l, err := tokenrange.NewLeaser(alloc, s.Namespace, &lo)
+	if err != nil {
+		return nil, err
+	}
+	tr := &kafka.Transport{}
+	w := kafkabus.NewWriter(c.Brokers...)
+	w.Transport = tr
+	sender, err := kafkabus.NewSender(w)
+	if err != nil {
+		return nil, err
+	}
+	rc := kafkabus.NewReaderConfig(c.Brokers, s.Topic, s.Group)
+	rc.MaxWait = 500 * time.Millisecond
+	recv, err := kafkabus.NewReceiver(rc)
+	if err != nil {
+		return nil, err
+	}
+	return &Stack{
+		Leaser:   l,
+		Links:    links,
+		Counts:   links,
+		Cache:    redisstore.New(c.Redis, &redisstore.Options{Prefix: s.RedisPrefix}),
+		Clicks:   sender,
+		Receiver: recv,
+		Topic:    s.Topic,
+		Checks: map[string]ops.Check{
+			"mysql": c.MySQL.PingContext,
+			"redis": func(ctx context.Context) error { return c.Redis.Ping(ctx).Err() },
+			"cassandra": func(ctx context.Context) error {
+				return c.Cassandra.Query(`SELECT release_version FROM system.local`).ExecContext(ctx)
+			},
+			"kafka": func(ctx context.Context) error {
+				_, err := (&kafka.Client{Addr: kafka.TCP(c.Brokers...), Transport: tr}).Metadata(ctx, &kafka.MetadataRequest{Topics: []string{s.Topic}})
+				return err
+			},
+		},
+		closers: []func() error{
+			func() error { err := w.Close(); tr.CloseIdleConnections(); return err },
+			l.Close,
+		},
+	}, nil
+}
+
+// CreateTopic creates a Kafka topic with the given partitions (replication
+// factor 1) unless it exists.
+func CreateTopic(ctx context.Context, brokers []string, topic string, partitions int) error {
+	tr := &kafka.Transport{}
+	defer tr.CloseIdleConnections()
+	c := &kafka.Client{Addr: kafka.TCP(brokers...), Transport: tr}
+	res, err := c.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{
+		Topic: topic, NumPartitions: partitions, ReplicationFactor: 1,
+	}}})
+	if err == nil {
+		err = res.Errors[topic]
+	}
+	if err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
+		return fmt.Errorf("backends: create topic %s: %w", topic, err)
+	}
+	return nil
+}
+
+// Env is where the real servers are, from the SYSBLOCKS_* variables.
+type Env struct {
+	MySQLDSN       string   // SYSBLOCKS_MYSQL_DSN
+	RedisAddr      string   // SYSBLOCKS_REDIS_ADDR
+	CassandraHosts []string // SYSBLOCKS_CASSANDRA_HOSTS, comma-separated
+	KafkaBrokers   []string // SYSBLOCKS_KAFKA_BROKERS, comma-separated
+	// Keyspace is the Cassandra keyspace, created with SimpleStrategy and
+	// replication factor 1 if it does not exist. Empty means
+	// DefaultKeyspace.
+	Keyspace string
+}
+
+// EnvFromOS reads the SYSBLOCKS_* variables.
+func EnvFromOS() Env {
+	list := func(v string) []string {
+		var out []string
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return Env{
+		MySQLDSN:       os.Getenv("SYSBLOCKS_MYSQL_DSN"),
+		RedisAddr:      os.Getenv("SYSBLOCKS_REDIS_ADDR"),
+		CassandraHosts: list(os.Getenv("SYSBLOCKS_CASSANDRA_HOSTS")),
+		KafkaBrokers:   list(os.Getenv("SYSBLOCKS_KAFKA_BROKERS")),
+	}
+}
+
+// Dial connects to the servers of e, creates the keyspace if needed and
+// returns the real stack; its Close also closes the connections.
+func Dial(ctx context.Context, e Env, s Settings) (st *Stack, err error) {
+	var missing []string
+	for name, v := range map[string]bool{
+		"SYSBLOCKS_MYSQL_DSN": e.MySQLDSN == "", "SYSBLOCKS_REDIS_ADDR": e.RedisAddr == "",
+		"SYSBLOCKS_CASSANDRA_HOSTS": len(e.CassandraHosts) == 0, "SYSBLOCKS_KAFKA_BROKERS": len(e.KafkaBrokers) == 0,
+	} {
+		if v {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("backends: real mode: set %s", strings.Join(missing, ", "))
+	}
+	if e.Keyspace == "" {
+		e.Keyspace = DefaultKeyspace
+	}
+	var closers []func() error
+	defer func() {
+		if err != nil {
+			for i := len(closers) - 1; i >= 0; i-- {
+				_ = closers[i]()
+			}
+		}
+	}()
+
+	cfg, err := mysql.ParseDSN(e.MySQLDSN)
+	if err != nil {
+		return nil, fmt.Errorf("backends: SYSBLOCKS_MYSQL_DSN: %w", err)
+	}
+	cfg.ParseTime = true
+	db, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		return nil, err
+	}
+	closers = append(closers, db.Close)
+	if err := db.PingContext(ctx); err != nil {
+		return nil, fmt.Errorf("backends: mysql: %w", err)
+	}
+
+	rdb := redis.NewClient(&redis.Options{Addr: e.RedisAddr})
+	closers = append(closers, rdb.Close)
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		return nil, fmt.Errorf("backends: redis %s: %w", e.RedisAddr, err)
+	}
+
+	sess, err := CassandraSession(ctx, e.CassandraHosts, e.Keyspace)
+	if err != nil {
+		return nil, err
+	}
+	closers = append(closers, func() error { sess.Close(); return nil })
+
+	st, err = Real(ctx, Clients{MySQL: db, Redis: rdb, Cassandra: sess, Brokers: e.KafkaBrokers}, s)
+	if err != nil {
+		return nil, err
+	}
+	st.closers = append(closers, st.closers...)
+	return st, nil
+}
+
+// CassandraSession creates keyspace (SimpleStrategy, replication factor 1)
+// if it does not exist and returns a session on it.
+func CassandraSession(ctx context.Context, hosts []string, keyspace string) (*gocql.Session, error) {
+	if !validKeyspace(keyspace) {
+		return nil, fmt.Errorf("backends: keyspace %q: want 1 to 48 letters, digits and underscores", keyspace)
+	}
+	cluster := func(ks string) *gocql.ClusterConfig {
+		c := gocql.NewCluster(hosts...)
+		c.Keyspace = ks
+		c.Consistency = gocql.Quorum
+		c.Timeout = 10 * time.Second
+		c.ConnectTimeout = 10 * time.Second
+		return c
+	}
+	admin, err := cluster("").CreateSession()
+	if err != nil {
+		return nil, fmt.Errorf("backends: cassandra %v: %w", hosts, err)
+	}
+	err = admin.Query(`CREATE KEYSPACE IF NOT EXISTS ` + keyspace +
+		` WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`).ExecContext(ctx)
+	admin.Close()
+	if err != nil {
+		return nil, fmt.Errorf("backends: create keyspace %s: %w", keyspace, err)
+	}
+	sess, err := cluster(keyspace).CreateSession()
+	if err != nil {
+		return nil, fmt.Errorf("backends: cassandra keyspace %s: %w", keyspace, err)
+	}
+	return sess, nil
+}
+
+func validKeyspace(s string) bool {
+	if s == "" || len(s) > 48 {
+		return false
+	}
+	for _, c := range s {
+		if !(c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,184 @@
+// Command urlshortener is the URL shortener of the design notes: codes from
+// token ranges (tokenrange, shortid), links in memory or Cassandra, a Redis
+// cache in front of redirects (cache), and click analytics published in
+// batches (events) and counted per code per day by a consumer.
+//
+//	go run ./examples/urlshortener                  # memory mode, no servers
+//	go run ./examples/urlshortener -backend=real    # MariaDB, Cassandra, Redis, Kafka from SYSBLOCKS_*
+//
+// See README.md for the API.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/sysblocks/sysblocks/examples/urlshortener/backends"
+	"github.com/sysblocks/sysblocks/examples/urlshortener/shortener"
+	"github.com/sysblocks/sysblocks/internal/ops"
+	"github.com/sysblocks/sysblocks/shortid"
+)
+
+// demoKey scrambles codes when no key is given. Any deployment that keeps
+// its links must set its own with -code-key or URLSHORTENER_CODE_KEY, and
+// never change it.
+const demoKey = "sysblocks urlshortener demo key"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "urlshortener:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	env := backends.EnvFromOS()
+	fs := flag.NewFlagSet("urlshortener", flag.ContinueOnError)
+	var (
+		addr        = fs.String("addr", ":8080", "listen address")
+		backend     = fs.String("backend", "memory", "memory (no servers) or real (MariaDB, Cassandra, Redis, Kafka)")
+		baseURL     = fs.String("base-url", "", "public root of short links; empty means http://localhost:<port>")
+		ownHosts    = fs.String("own-hosts", "", "comma-separated further host names of this service (links to them are refused)")
+		status      = fs.Int("redirect-status", shortener.DefaultRedirectStatus, "redirect status: 301, 302, 307 or 308")
+		createRate  = fs.Float64("create-rate", shortener.DefaultCreateRate, "links per second per client address after the burst; negative: no limit")
+		createBurst = fs.Int("create-burst", shortener.DefaultCreateBurst, "links a client address may create at once")
+		trustProxy  = fs.Bool("trust-proxy", false, "take the client address from the rightmost X-Forwarded-For entry")
+		codeLength  = fs.Int("code-length", 7, "length of generated codes (7 serves 2000 links/s for 10 years)")
+		codeKey     = fs.String("code-key", os.Getenv("URLSHORTENER_CODE_KEY"), "key that scrambles generated codes (URLSHORTENER_CODE_KEY); keep it stable")
+		logLevel    = fs.String("log-level", "info", "debug, info, warn or error")
+		mysqlDSN    = fs.String("mysql-dsn", env.MySQLDSN, "real mode: MariaDB/MySQL DSN for token ranges (SYSBLOCKS_MYSQL_DSN)")
+		redisAddr   = fs.String("redis-addr", env.RedisAddr, "real mode: Redis address for the redirect cache (SYSBLOCKS_REDIS_ADDR)")
+		cassandra   = fs.String("cassandra-hosts", strings.Join(env.CassandraHosts, ","), "real mode: Cassandra hosts (SYSBLOCKS_CASSANDRA_HOSTS)")
+		kafka       = fs.String("kafka-brokers", strings.Join(env.KafkaBrokers, ","), "real mode: Kafka brokers (SYSBLOCKS_KAFKA_BROKERS)")
+		keyspace    = fs.String("cassandra-keyspace", backends.DefaultKeyspace, "real mode: Cassandra keyspace, created if missing")
+		topic       = fs.String("kafka-topic", backends.DefaultTopic, "topic of click events, created if missing in real mode")
+		redisPrefix = fs.String("redis-prefix", backends.DefaultRedisPrefix, "real mode: prefix of the cache's Redis keys")
+	)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("-log-level: %w", err)
+	}
+	o := ops.New("urlshortener")
+	o.Logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("service", "urlshortener")
+	log := o.Logger
+
+	key := *codeKey
+	if key == "" {
+		key = demoKey
+		if *backend == "real" {
+			log.Warn("no -code-key or URLSHORTENER_CODE_KEY: using the demo key")
+		}
+	}
+	codec, err := shortid.New(*codeLength, []byte(key), nil)
+	if err != nil {
+		return fmt.Errorf("-code-length: %w", err)
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	if *baseURL == "" {
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		*baseURL = "http://localhost:" + port
+	}
+
+	settings := backends.Settings{Limit: codec.Space(), Topic: *topic, RedisPrefix: *redisPrefix, Logger: log}
+	var stack *backends.Stack
+	switch *backend {
+	case "memory":
+		stack, err = backends.Memory(settings)
+	case "real":
+		dctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		stack, err = backends.Dial(dctx, backends.Env{
+			MySQLDSN: *mysqlDSN, RedisAddr: *redisAddr,
+			CassandraHosts: split(*cassandra), KafkaBrokers: split(*kafka), Keyspace: *keyspace,
+		}, settings)
+		cancel()
+	default:
+		return fmt.Errorf("-backend %q: want memory or real", *backend)
+	}
+	if err != nil {
+		return err
+	}
+	defer stack.Close()
+
+	cfg := shortener.Config{
+		BaseURL: *baseURL, OwnHosts: split(*ownHosts), Codec: codec,
+		RedirectStatus: *status, CreateRate: *createRate, CreateBurst: *createBurst, TrustProxy: *trustProxy,
+		Logger: log, Ops: o,
+	}
+	stack.Apply(&cfg)
+	svc, err := shortener.New(cfg)
+	if err != nil {
+		return err
+	}
+
+	srv := &http.Server{
+		Handler:           svc.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	runCtx, stopRun := context.WithCancel(context.Background())
+	defer stopRun()
+	runDone := make(chan struct{})
+	go func() {
+		defer close(runDone)
+		_ = svc.Run(runCtx)
+	}()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String(), "backend", *backend, "base_url", *baseURL)
+
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if serr := srv.Shutdown(sctx); serr != nil {
+		err = errors.Join(err, serr)
+	}
+	stopRun() // the click flusher sends what is queued, then Run returns
+	<-runDone
+	if cerr := stack.Close(); cerr != nil {
+		err = errors.Join(err, cerr)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	if err == nil {
+		log.Info("stopped")
+	}
+	return err
+}
+
+func split(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
