@@ -84,6 +84,7 @@ func BenchmarkUpdateParallel(b *testing.B) {
 	g, ids, pos, now := loaded(b, 1_000_000)
 	ctx := context.Background()
 	b.ReportAllocs()
+	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		r := rand.New(rand.NewPCG(rand.Uint64(), 2))
 		for pb.Next() {
