@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -340,9 +341,26 @@ func TestFeedKafkaCrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	feed := eventfeed.New(ix, recv, &eventfeed.Options{SnapshotPath: snap, SnapshotEvery: 100 * time.Millisecond})
+	// Record where each partition resumes: never after the snapshot's
+	// position, or the messages in between would be lost.
+	var mu sync.Mutex
+	resumed := map[string]int64{}
+	record := func(m *events.Message) (search.ChangeEvent, error) {
+		mu.Lock()
+		key := fmt.Sprintf("%s/%d", m.Topic, m.Partition)
+		if o, ok := resumed[key]; !ok || m.Offset < o {
+			resumed[key] = m.Offset
+		}
+		mu.Unlock()
+		return eventfeed.Decode(m)
+	}
+	feed := eventfeed.New(ix, recv, &eventfeed.Options{SnapshotPath: snap, SnapshotEvery: 100 * time.Millisecond, Decode: record})
 	if ok, err := feed.Restore(); !ok || err != nil {
 		t.Fatalf("Restore = %v, %v; want the child's snapshot", ok, err)
+	}
+	marks := ix.Marks()
+	if len(marks) == 0 {
+		t.Fatal("the snapshot has no marks")
 	}
 	restoredDocs := ix.Len()
 	runCtx, stop := context.WithCancel(ctx)
@@ -352,6 +370,11 @@ func TestFeedKafkaCrash(t *testing.T) {
 	stop()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+	for key, at := range marks {
+		if got, ok := resumed[key]; ok && got > at {
+			t.Errorf("partition %s resumed at offset %d, after the snapshot's position %d: messages lost", key, got, at)
+		}
 	}
 	handled := feed.Stats().Applied + feed.Stats().Stale + feed.Stats().Invalid
 	total := uint64(len(first)) + 500
@@ -369,7 +392,7 @@ func runChild(t *testing.T) {
 	}
 	ix, _ := search.New(nil)
 	feed := eventfeed.New(ix, recv, &eventfeed.Options{
-		SnapshotPath: os.Getenv("CHILD_SNAP"), SnapshotEvery: 50 * time.Millisecond, Decode: slowDecode})
+		SnapshotPath: os.Getenv("CHILD_SNAP"), SnapshotEvery: 200 * time.Millisecond, Decode: slowDecode})
 	if err := feed.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
