@@ -1,0 +1,754 @@
+// Package sqlstore implements [reservation.Store] on MariaDB or MySQL
+// (github.com/go-sql-driver/mysql): the design notes' Rooms Availability
+// database.
+//
+// # Tables
+//
+// reservation_inventory has one row per (room, night) with initial and
+// available, and a CHECK constraint 0 <= available <= initial.
+// reservation_booking has one row per booking. reservation_claim has one
+// row per night still claimed by a Reserved hold, with the hold's deadline.
+// reservation_idempotency has one row per idempotency key. Create them with
+// [Store.CreateSchema]; [Schema] returns the statements.
+//
+// # Holding rooms
+//
+// A hold is one READ COMMITTED transaction. It inserts the idempotency row
+// first (a concurrent request with the same key waits on that row and then
+// replays the outcome), then the booking row, then takes the rooms of every
+// night with one conditional decrement,
+//
+//	UPDATE reservation_inventory SET available = available - q
+//	WHERE room_id = ? AND night >= ? AND night < ? AND available >= q
+//
+// and inserts one claim per night. If the update changed fewer rows than the
+// stay has nights, the transaction is rolled back and retried on a slow
+// path: it locks the nights with SELECT ... FOR UPDATE, deletes the claims
+// of those nights whose deadline has passed and adds their rooms back
+// (the lazy release that makes expiry exact without a sweeper), then either
+// takes the rooms or records the sold-out outcome, and commits.
+//
+// # Lock order
+//
+// Every transaction locks, in this order: the booking row (by primary key),
+// then the inventory rows of the room's nights in ascending date order
+// (one range statement on the primary key), then claim rows. Claims are
+// read, inserted or deleted only under the inventory locks of their nights.
+// Since one booking is for one room, no two transactions wait on each
+// other in opposite orders, so holds, payments, cancellations and the
+// sweeper do not deadlock among themselves. Deadlocks (1213) and lock wait
+// timeouts (1205) with other work are rolled back and returned as
+// [reservation.ErrConflict], which the [reservation.Service] retries;
+// [Options.LockTimeout] bounds each wait.
+//
+// # Connection settings
+//
+// The store takes the caller's *sql.DB and never closes it. It works with
+// or without parseTime and in any loc: it writes and reads times as UTC wall
+// clock. interpolateParams=true halves the round trips of every statement
+// with arguments (no server-side prepare) and is recommended.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	_ "embed"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/sysblocks/sysblocks/reservation"
+)
+
+//go:embed schema.sql
+var schema string
+
+// Options configures a [Store]. The zero value is valid.
+type Options struct {
+	// LockTimeout bounds each wait for a row lock, rounded up to whole
+	// seconds, through MariaDB's SET STATEMENT innodb_lock_wait_timeout=N
+	// FOR on every statement of a transaction. A wait that times out
+	// rolls the transaction back and returns ErrConflict. Zero means the
+	// server's innodb_lock_wait_timeout (50 seconds by default) and works
+	// on MySQL too; a non-zero value needs MariaDB.
+	LockTimeout time.Duration
+}
+
+// Store is a [reservation.Store] on a MySQL-protocol database. It is safe
+// for concurrent use, and any number of Stores (in any number of
+// processes) may share the tables.
+type Store struct {
+	db     *sql.DB
+	prefix string // SET STATEMENT ... FOR, or ""
+}
+
+// New returns a Store on db. opts may be nil.
+func New(db *sql.DB, opts *Options) *Store {
+	s := &Store{db: db}
+	if opts != nil && opts.LockTimeout > 0 {
+		secs := int(math.Ceil(opts.LockTimeout.Seconds()))
+		s.prefix = "SET STATEMENT innodb_lock_wait_timeout=" + strconv.Itoa(secs) + " FOR "
+	}
+	return s
+}
+
+// Schema returns the CREATE TABLE statements that CreateSchema runs.
+func Schema() string { return schema }
+
+// CreateSchema creates the tables if they do not exist.
+func (s *Store) CreateSchema(ctx context.Context) error {
+	for _, stmt := range strings.Split(schema, ";") {
+		if !hasSQL(stmt) {
+			continue
+		}
+		if _, err := s.db.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("sqlstore: create schema: %w", err)
+		}
+	}
+	return nil
+}
+
+func hasSQL(stmt string) bool {
+	for _, line := range strings.Split(stmt, "\n") {
+		line = strings.TrimSpace(line)
+		if line != "" && !strings.HasPrefix(line, "--") {
+			return true
+		}
+	}
+	return false
+}
+
+// ---- values ----
+
+const tsLayout = "2006-01-02 15:04:05.000000"
+
+func ts(t time.Time) string           { return t.UTC().Format(tsLayout) }
+func day(d reservation.Date) string   { return d.String() }
+func nights(b reservation.Booking) int { return int(b.CheckOut - b.CheckIn) }
+
+// timeCol scans a DATETIME as UTC wall clock, whatever parseTime and loc
+// say.
+type timeCol struct{ t *time.Time }
+
+func (c timeCol) Scan(v any) error {
+	switch x := v.(type) {
+	case time.Time:
+		*c.t = time.Date(x.Year(), x.Month(), x.Day(), x.Hour(), x.Minute(), x.Second(), x.Nanosecond(), time.UTC)
+		return nil
+	case []byte:
+		return c.parse(string(x))
+	case string:
+		return c.parse(x)
+	}
+	return fmt.Errorf("sqlstore: cannot scan %T into a time", v)
+}
+
+func (c timeCol) parse(s string) error {
+	t, err := time.ParseInLocation("2006-01-02 15:04:05.999999", s, time.UTC)
+	if err != nil {
+		return fmt.Errorf("sqlstore: scan time %q: %w", s, err)
+	}
+	*c.t = t
+	return nil
+}
+
+// dateCol scans a DATE.
+type dateCol struct{ d *reservation.Date }
+
+func (c dateCol) Scan(v any) error {
+	switch x := v.(type) {
+	case nil:
+		*c.d = 0
+		return nil
+	case time.Time:
+		*c.d = reservation.DateFromTime(x)
+		return nil
+	case []byte:
+		return c.parse(string(x))
+	case string:
+		return c.parse(x)
+	}
+	return fmt.Errorf("sqlstore: cannot scan %T into a date", v)
+}
+
+func (c dateCol) parse(s string) error {
+	d, err := reservation.ParseDate(s)
+	if err != nil {
+		return fmt.Errorf("sqlstore: scan date %q: %w", s, err)
+	}
+	*c.d = d
+	return nil
+}
+
+const bookingCols = `id, idem_key, user_id, room_id, check_in, check_out, quantity, state, reason,
+	expires_at, payment_id, invoice_id, refund_required, rebooks, version, created_at, updated_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanBooking(r scanner) (reservation.Booking, error) {
+	var b reservation.Booking
+	var state, reason string
+	var rebooks sql.NullString
+	err := r.Scan(&b.ID, &b.Key, &b.User, &b.Room, dateCol{&b.CheckIn}, dateCol{&b.CheckOut}, &b.Quantity,
+		&state, &reason, timeCol{&b.ExpiresAt}, &b.PaymentID, &b.InvoiceID, &b.RefundRequired, &rebooks,
+		&b.Version, timeCol{&b.Created}, timeCol{&b.Updated})
+	b.State, b.Reason, b.Rebooks = reservation.State(state), reservation.Reason(reason), rebooks.String
+	return b, err
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// dbErr prefixes a driver error and maps contention to ErrConflict.
+func dbErr(op string, err error) error {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) && (me.Number == 1213 || me.Number == 1205) {
+		return fmt.Errorf("sqlstore: %s: %w: %w", op, reservation.ErrConflict, err)
+	}
+	return fmt.Errorf("sqlstore: %s: %w", op, err)
+}
+
+func isDuplicate(err error, index string) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && me.Number == 1062 && strings.Contains(me.Message, index)
+}
+
+// domain marks errors that are already the final answer (sold out,
+// conflict, not found), so that run does not wrap them again.
+type domain struct{ error }
+
+func (d domain) Unwrap() error { return d.error }
+
+// commitThen makes run commit the transaction and then return err.
+type commitThen struct{ err error }
+
+func (c commitThen) Error() string { return c.err.Error() }
+
+// run runs fn in a READ COMMITTED transaction and commits it, rolling back
+// on any error.
+func (s *Store) run(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	if err != nil {
+		return dbErr(op, err)
+	}
+	if err := fn(tx); err != nil {
+		var c commitThen
+		if errors.As(err, &c) {
+			if err := tx.Commit(); err != nil {
+				return dbErr(op+": commit", err)
+			}
+			return c.err
+		}
+		_ = tx.Rollback()
+		var d domain
+		if errors.As(err, &d) {
+			return d.error
+		}
+		return dbErr(op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return dbErr(op+": commit", err)
+	}
+	return nil
+}
+
+func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (int64, error) {
+	res, err := tx.ExecContext(ctx, s.prefix+query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// lockNights locks the inventory rows of room in [from, to) in ascending
+// order and returns their available counts.
+func (s *Store) lockNights(ctx context.Context, tx *sql.Tx, room string, from, to reservation.Date) (map[reservation.Date]int, error) {
+	rows, err := tx.QueryContext(ctx, s.prefix+
+		"SELECT night, available FROM reservation_inventory WHERE room_id = ? AND night >= ? AND night < ? ORDER BY night FOR UPDATE",
+		room, day(from), day(to))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[reservation.Date]int, int(to-from))
+	for rows.Next() {
+		var d reservation.Date
+		var n int
+		if err := rows.Scan(dateCol{&d}, &n); err != nil {
+			return nil, err
+		}
+		out[d] = n
+	}
+	return out, rows.Err()
+}
+
+// deleteClaims deletes the claims matched by where and returns the rooms
+// they held per night.
+func (s *Store) deleteClaims(ctx context.Context, tx *sql.Tx, where string, args ...any) (map[reservation.Date]int, error) {
+	rows, err := tx.QueryContext(ctx, s.prefix+"DELETE FROM reservation_claim WHERE "+where+" RETURNING night, quantity", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[reservation.Date]int)
+	for rows.Next() {
+		var d reservation.Date
+		var q int
+		if err := rows.Scan(dateCol{&d}, &q); err != nil {
+			return nil, err
+		}
+		out[d] += q
+	}
+	return out, rows.Err()
+}
+
+// releaseExpired deletes the claims on room's nights in [from, to) whose
+// deadline is at or before now and adds their rooms back, updating avail.
+// The caller holds the nights' locks.
+func (s *Store) releaseExpired(ctx context.Context, tx *sql.Tx, room string, from, to reservation.Date, now time.Time, avail map[reservation.Date]int) error {
+	freed, err := s.deleteClaims(ctx, tx, "room_id = ? AND night >= ? AND night < ? AND expires_at <= ?",
+		room, day(from), day(to), ts(now))
+	if err != nil {
+		return err
+	}
+	if err := s.addBack(ctx, tx, room, freed); err != nil {
+		return err
+	}
+	for d, q := range freed {
+		avail[d] += q
+	}
+	return nil
+}
+
+// addBack adds rooms per night to available in one statement.
+func (s *Store) addBack(ctx context.Context, tx *sql.Tx, room string, rooms map[reservation.Date]int) error {
+	if len(rooms) == 0 {
+		return nil
+	}
+	var q strings.Builder
+	args := make([]any, 0, 3*len(rooms)+1)
+	q.WriteString("UPDATE reservation_inventory SET available = available + CASE night")
+	for d, n := range rooms {
+		q.WriteString(" WHEN ? THEN ?")
+		args = append(args, day(d), n)
+	}
+	q.WriteString(" END WHERE room_id = ? AND night IN (")
+	args = append(args, room)
+	first := true
+	for d := range rooms {
+		if !first {
+			q.WriteString(", ")
+		}
+		first = false
+		q.WriteString("?")
+		args = append(args, day(d))
+	}
+	q.WriteString(")")
+	n, err := s.exec(ctx, tx, q.String(), args...)
+	if err != nil {
+		return err
+	}
+	if int(n) != len(rooms) {
+		return fmt.Errorf("released rooms on %d nights of %q, but %d inventory rows changed", len(rooms), room, n)
+	}
+	return nil
+}
+
+// ---- Store ----
+
+// SetInventory implements [reservation.Store].
+func (s *Store) SetInventory(ctx context.Context, room string, from, to reservation.Date, initial int, now time.Time) error {
+	if initial < 0 || from >= to {
+		return fmt.Errorf("sqlstore: set inventory %q: %d rooms, %s..%s: %w", room, initial, from, to, reservation.ErrInvalid)
+	}
+	return s.run(ctx, "set inventory", func(tx *sql.Tx) error {
+		avail, err := s.lockNights(ctx, tx, room, from, to)
+		if err != nil {
+			return err
+		}
+		if err := s.releaseExpired(ctx, tx, room, from, to, now, avail); err != nil {
+			return err
+		}
+		// Check every existing night before changing any.
+		rows, err := tx.QueryContext(ctx, "SELECT night, initial FROM reservation_inventory WHERE room_id = ? AND night >= ? AND night < ?",
+			room, day(from), day(to))
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var d reservation.Date
+			var init int
+			if err := rows.Scan(dateCol{&d}, &init); err != nil {
+				rows.Close()
+				return err
+			}
+			if avail[d]+initial-init < 0 {
+				rows.Close()
+				return domain{fmt.Errorf("sqlstore: set inventory %q: night %s has %d rooms committed, more than %d: %w",
+					room, d, init-avail[d], initial, reservation.ErrInvalid)}
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		const chunk = 500
+		for lo := from; lo < to; lo += chunk {
+			hi := min(lo+chunk, to)
+			var q strings.Builder
+			q.WriteString("INSERT INTO reservation_inventory (room_id, night, initial, available) VALUES ")
+			args := make([]any, 0, 4*int(hi-lo))
+			for d := lo; d < hi; d++ {
+				if d > lo {
+					q.WriteString(", ")
+				}
+				q.WriteString("(?, ?, ?, ?)")
+				args = append(args, room, day(d), initial, initial)
+			}
+			q.WriteString(" ON DUPLICATE KEY UPDATE available = available + VALUES(initial) - initial, initial = VALUES(initial)")
+			if _, err := s.exec(ctx, tx, q.String(), args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Inventory implements [reservation.Store]. One statement reads the rows
+// and the expired claims, so each night is read from one snapshot.
+func (s *Store) Inventory(ctx context.Context, room string, from, to reservation.Date, now time.Time) ([]reservation.Night, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT i.night, i.initial, i.available + COALESCE((
+			SELECT SUM(c.quantity) FROM reservation_claim c
+			WHERE c.room_id = i.room_id AND c.night = i.night AND c.expires_at <= ?), 0)
+		FROM reservation_inventory i WHERE i.room_id = ? AND i.night >= ? AND i.night < ? ORDER BY i.night`,
+		ts(now), room, day(from), day(to))
+	if err != nil {
+		return nil, dbErr("inventory", err)
+	}
+	defer rows.Close()
+	var out []reservation.Night
+	for rows.Next() {
+		var n reservation.Night
+		if err := rows.Scan(dateCol{&n.Date}, &n.Initial, &n.Available); err != nil {
+			return nil, dbErr("inventory", err)
+		}
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbErr("inventory", err)
+	}
+	return out, nil
+}
+
+// errSlowPath makes Hold retry on the slow path.
+var errSlowPath = errors.New("sqlstore: conditional decrement fell short")
+
+// errReplay makes Hold answer from the idempotency record.
+var errReplay = errors.New("sqlstore: key exists")
+
+// errRebooked makes Hold answer from the booking that already rebooks the
+// same hold.
+var errRebooked = errors.New("sqlstore: hold already rebooked")
+
+// Hold implements [reservation.Store].
+func (s *Store) Hold(ctx context.Context, b reservation.Booking, fingerprint string, now time.Time) (reservation.Booking, bool, error) {
+	if b.CheckIn >= b.CheckOut || b.Quantity < 1 || (b.State != reservation.Reserved && b.State != reservation.Booked) {
+		return reservation.Booking{}, false, fmt.Errorf("sqlstore: hold: malformed booking: %w", reservation.ErrInvalid)
+	}
+	var err error
+	for _, slow := range []bool{false, true} {
+		err = s.run(ctx, "hold", func(tx *sql.Tx) error { return s.hold(ctx, tx, b, fingerprint, now, slow) })
+		if !errors.Is(err, errSlowPath) {
+			break
+		}
+	}
+	switch {
+	case err == nil:
+		return b, false, nil
+	case errors.Is(err, errReplay):
+		return s.replay(ctx, b, fingerprint)
+	case errors.Is(err, errRebooked):
+		return s.rebooked(ctx, b)
+	}
+	var so *reservation.SoldOutError
+	if errors.As(err, &so) {
+		return reservation.Booking{}, false, so
+	}
+	return reservation.Booking{}, false, err
+}
+
+func (s *Store) hold(ctx context.Context, tx *sql.Tx, b reservation.Booking, fingerprint string, now time.Time, slow bool) error {
+	// The key first: a concurrent request with the same key waits here
+	// until this transaction ends, then replays its outcome.
+	if _, err := s.exec(ctx, tx,
+		"INSERT INTO reservation_idempotency (idem_key, fingerprint, booking_id, created_at) VALUES (?, ?, ?, ?)",
+		b.Key, fingerprint, b.ID, ts(now)); err != nil {
+		if isDuplicate(err, "PRIMARY") {
+			return domain{errReplay}
+		}
+		return err
+	}
+	n := nights(b)
+	if slow {
+		avail, err := s.lockNights(ctx, tx, b.Room, b.CheckIn, b.CheckOut)
+		if err != nil {
+			return err
+		}
+		if err := s.releaseExpired(ctx, tx, b.Room, b.CheckIn, b.CheckOut, now, avail); err != nil {
+			return err
+		}
+		for d := b.CheckIn; d < b.CheckOut; d++ {
+			if avail[d] < b.Quantity { // a missing night reads as 0
+				// Record the outcome and keep the released claims released.
+				if _, err := s.exec(ctx, tx,
+					"UPDATE reservation_idempotency SET booking_id = '', sold_out_night = ?, sold_out_available = ? WHERE idem_key = ?",
+					day(d), avail[d], b.Key); err != nil {
+					return err
+				}
+				return commitThen{&reservation.SoldOutError{Room: b.Room, Night: d, Requested: b.Quantity, Available: avail[d]}}
+			}
+		}
+	}
+	// The booking row is new: inserting it takes no lock anyone waits on,
+	// so it goes before the inventory locks to keep them short.
+	if _, err := s.exec(ctx, tx, "INSERT INTO reservation_booking ("+bookingCols+
+		") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		b.ID, b.Key, b.User, b.Room, day(b.CheckIn), day(b.CheckOut), b.Quantity, string(b.State), string(b.Reason),
+		ts(b.ExpiresAt), b.PaymentID, b.InvoiceID, b.RefundRequired, nullable(b.Rebooks), b.Version, ts(b.Created), ts(b.Updated)); err != nil {
+		if isDuplicate(err, "reservation_booking_rebooks") {
+			return domain{errRebooked}
+		}
+		return err
+	}
+	took, err := s.exec(ctx, tx,
+		"UPDATE reservation_inventory SET available = available - ? WHERE room_id = ? AND night >= ? AND night < ? AND available >= ?",
+		b.Quantity, b.Room, day(b.CheckIn), day(b.CheckOut), b.Quantity)
+	if err != nil {
+		return err
+	}
+	if int(took) != n {
+		if slow {
+			return fmt.Errorf("hold %s: %d of %d nights taken under lock", b.ID, took, n)
+		}
+		return domain{errSlowPath}
+	}
+	if b.State == reservation.Reserved {
+		var q strings.Builder
+		q.WriteString("INSERT INTO reservation_claim (room_id, night, booking_id, quantity, expires_at) VALUES ")
+		args := make([]any, 0, 5*n)
+		for d := b.CheckIn; d < b.CheckOut; d++ {
+			if d > b.CheckIn {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?, ?)")
+			args = append(args, b.Room, day(d), b.ID, b.Quantity, ts(b.ExpiresAt))
+		}
+		if _, err := s.exec(ctx, tx, q.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// replay answers a Hold from the idempotency record of b.Key.
+func (s *Store) replay(ctx context.Context, b reservation.Booking, fingerprint string) (reservation.Booking, bool, error) {
+	var fp, id string
+	var night reservation.Date
+	var avail sql.NullInt64
+	err := s.db.QueryRowContext(ctx,
+		"SELECT fingerprint, booking_id, sold_out_night, sold_out_available FROM reservation_idempotency WHERE idem_key = ?",
+		b.Key).Scan(&fp, &id, dateCol{&night}, &avail)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Pruned between the two statements: nothing happened; retry.
+		return reservation.Booking{}, false, fmt.Errorf("sqlstore: hold: key %q vanished: %w", b.Key, reservation.ErrConflict)
+	}
+	if err != nil {
+		return reservation.Booking{}, false, dbErr("hold: replay", err)
+	}
+	if fp != fingerprint {
+		return reservation.Booking{}, false, fmt.Errorf("sqlstore: hold: key %q: %w", b.Key, reservation.ErrIdempotencyMismatch)
+	}
+	if id == "" {
+		return reservation.Booking{}, true, &reservation.SoldOutError{Room: b.Room, Night: night, Requested: b.Quantity, Available: int(avail.Int64)}
+	}
+	got, err := s.Get(ctx, id)
+	if err != nil {
+		return reservation.Booking{}, false, err
+	}
+	return got, true, nil
+}
+
+// rebooked answers a Hold whose b.Rebooks is taken by another booking.
+func (s *Store) rebooked(ctx context.Context, b reservation.Booking) (reservation.Booking, bool, error) {
+	got, err := scanBooking(s.db.QueryRowContext(ctx, "SELECT "+bookingCols+" FROM reservation_booking WHERE rebooks = ?", b.Rebooks))
+	if errors.Is(err, sql.ErrNoRows) {
+		return reservation.Booking{}, false, fmt.Errorf("sqlstore: hold: rebooking of %s vanished: %w", b.Rebooks, reservation.ErrConflict)
+	}
+	if err != nil {
+		return reservation.Booking{}, false, dbErr("hold: rebooked", err)
+	}
+	if got.PaymentID != b.PaymentID {
+		return reservation.Booking{}, false, fmt.Errorf("sqlstore: hold: %s was rebooked by payment %q: %w", b.Rebooks, got.PaymentID, reservation.ErrIdempotencyMismatch)
+	}
+	return got, true, nil
+}
+
+// Get implements [reservation.Store].
+func (s *Store) Get(ctx context.Context, id string) (reservation.Booking, error) {
+	b, err := scanBooking(s.db.QueryRowContext(ctx, "SELECT "+bookingCols+" FROM reservation_booking WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return reservation.Booking{}, fmt.Errorf("sqlstore: get %s: %w", id, reservation.ErrNotFound)
+	}
+	if err != nil {
+		return reservation.Booking{}, dbErr("get "+id, err)
+	}
+	return b, nil
+}
+
+// Transition implements [reservation.Store].
+func (s *Store) Transition(ctx context.Context, id string, t reservation.Transition) (reservation.Booking, error) {
+	effect, ok := reservation.EffectOf(t.From, t.To)
+	if !ok {
+		return reservation.Booking{}, fmt.Errorf("sqlstore: transition %s: %s -> %s: %w", id, t.From, t.To, reservation.ErrInvalid)
+	}
+	var out reservation.Booking
+	err := s.run(ctx, "transition "+id, func(tx *sql.Tx) error {
+		b, err := scanBooking(tx.QueryRowContext(ctx, s.prefix+"SELECT "+bookingCols+" FROM reservation_booking WHERE id = ? FOR UPDATE", id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return domain{fmt.Errorf("sqlstore: transition %s: %w", id, reservation.ErrNotFound)}
+		}
+		if err != nil {
+			return err
+		}
+		if b.State != t.From || b.Version != t.Version {
+			return domain{fmt.Errorf("sqlstore: transition %s: %s v%d, want %s v%d: %w",
+				id, b.State, b.Version, t.From, t.Version, reservation.ErrConflict)}
+		}
+		switch effect {
+		case reservation.EffectBook:
+			if err := s.book(ctx, tx, b, t.Now); err != nil {
+				return err
+			}
+		case reservation.EffectReleaseHold:
+			if _, err := s.lockNights(ctx, tx, b.Room, b.CheckIn, b.CheckOut); err != nil {
+				return err
+			}
+			freed, err := s.deleteClaims(ctx, tx, "booking_id = ?", b.ID)
+			if err != nil {
+				return err
+			}
+			if err := s.addBack(ctx, tx, b.Room, freed); err != nil {
+				return err
+			}
+		case reservation.EffectReleaseStay:
+			n, err := s.exec(ctx, tx,
+				"UPDATE reservation_inventory SET available = available + ? WHERE room_id = ? AND night >= ? AND night < ?",
+				b.Quantity, b.Room, day(b.CheckIn), day(b.CheckOut))
+			if err != nil {
+				return err
+			}
+			if int(n) != nights(b) {
+				return fmt.Errorf("released %d of %d nights of booked stay", n, nights(b))
+			}
+		}
+		out = t.Apply(b)
+		_, err = s.exec(ctx, tx, `UPDATE reservation_booking SET state = ?, reason = ?, payment_id = ?, invoice_id = ?,
+			refund_required = ?, updated_at = ?, version = ? WHERE id = ?`,
+			string(out.State), string(out.Reason), out.PaymentID, out.InvoiceID, out.RefundRequired, ts(out.Updated), out.Version, id)
+		return err
+	})
+	if err != nil {
+		return reservation.Booking{}, err
+	}
+	return out, nil
+}
+
+// book turns the claims of the Reserved booking b into booked rooms, taking
+// again the nights whose claim was released, all or none.
+func (s *Store) book(ctx context.Context, tx *sql.Tx, b reservation.Booking, now time.Time) error {
+	avail, err := s.lockNights(ctx, tx, b.Room, b.CheckIn, b.CheckOut)
+	if err != nil {
+		return err
+	}
+	own, err := s.deleteClaims(ctx, tx, "booking_id = ?", b.ID)
+	if err != nil {
+		return err
+	}
+	if len(own) == nights(b) {
+		return nil // every night still claimed: the rooms stay taken
+	}
+	if err := s.releaseExpired(ctx, tx, b.Room, b.CheckIn, b.CheckOut, now, avail); err != nil {
+		return err
+	}
+	var missing []any
+	for d := b.CheckIn; d < b.CheckOut; d++ {
+		if _, ok := own[d]; ok {
+			continue
+		}
+		if avail[d] < b.Quantity {
+			return domain{&reservation.SoldOutError{Room: b.Room, Night: d, Requested: b.Quantity, Available: avail[d]}}
+		}
+		missing = append(missing, day(d))
+	}
+	q := "UPDATE reservation_inventory SET available = available - ? WHERE room_id = ? AND available >= ? AND night IN (?" +
+		strings.Repeat(", ?", len(missing)-1) + ")"
+	n, err := s.exec(ctx, tx, q, append([]any{b.Quantity, b.Room, b.Quantity}, missing...)...)
+	if err != nil {
+		return err
+	}
+	if int(n) != len(missing) {
+		return fmt.Errorf("book %s: %d of %d released nights taken under lock", b.ID, n, len(missing))
+	}
+	return nil
+}
+
+func (s *Store) list(ctx context.Context, op, query string, args ...any) ([]reservation.Booking, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, dbErr(op, err)
+	}
+	defer rows.Close()
+	var out []reservation.Booking
+	for rows.Next() {
+		b, err := scanBooking(rows)
+		if err != nil {
+			return nil, dbErr(op, err)
+		}
+		out = append(out, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbErr(op, err)
+	}
+	return out, nil
+}
+
+// Expired implements [reservation.Store].
+func (s *Store) Expired(ctx context.Context, now time.Time, limit int) ([]reservation.Booking, error) {
+	return s.list(ctx, "expired", "SELECT "+bookingCols+
+		" FROM reservation_booking WHERE state = 'reserved' AND expires_at <= ? ORDER BY expires_at, id LIMIT ?", ts(now), limit)
+}
+
+// Ended implements [reservation.Store].
+func (s *Store) Ended(ctx context.Context, d reservation.Date, limit int) ([]reservation.Booking, error) {
+	return s.list(ctx, "ended", "SELECT "+bookingCols+
+		" FROM reservation_booking WHERE state = 'booked' AND check_out <= ? ORDER BY check_out, id LIMIT ?", day(d), limit)
+}
+
+// PruneKeys implements [reservation.Store].
+func (s *Store) PruneKeys(ctx context.Context, before time.Time, limit int) (int, error) {
+	res, err := s.db.ExecContext(ctx, "DELETE FROM reservation_idempotency WHERE created_at < ? LIMIT ?", ts(before), limit)
+	if err != nil {
+		return 0, dbErr("prune keys", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
