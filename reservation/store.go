@@ -129,10 +129,10 @@ type Effect int
 
 // Effects of transitions.
 const (
-	EffectNone         Effect = iota // state and fields only
-	EffectBook                       // Reserved -> Booked
-	EffectReleaseHold                // Reserved -> Cancelled
-	EffectReleaseStay                // Booked -> Cancelled
+	EffectNone        Effect = iota // state and fields only
+	EffectBook                      // Reserved -> Booked
+	EffectReleaseHold               // Reserved -> Cancelled
+	EffectReleaseStay               // Booked -> Cancelled
 	effectNotAllowed
 )
 

@@ -127,8 +127,8 @@ func hasSQL(stmt string) bool {
 
 const tsLayout = "2006-01-02 15:04:05.000000"
 
-func ts(t time.Time) string           { return t.UTC().Format(tsLayout) }
-func day(d reservation.Date) string   { return d.String() }
+func ts(t time.Time) string            { return t.UTC().Format(tsLayout) }
+func day(d reservation.Date) string    { return d.String() }
 func nights(b reservation.Booking) int { return int(b.CheckOut - b.CheckIn) }
 
 // timeCol scans a DATETIME as UTC wall clock, whatever parseTime and loc

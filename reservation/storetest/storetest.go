@@ -635,7 +635,7 @@ func testPruneKeys(t *testing.T, cfg Config) {
 	for i := range 4 {
 		b := f.booking(1, 0, 1, 0)
 		b.ExpiresAt = time.Date(2040, 1, 1, 0, 0, 0, 0, time.UTC) // listed by no other case
-		now := old.Add(time.Duration(i) * time.Hour) // records at 0h, 1h, 2h, 3h
+		now := old.Add(time.Duration(i) * time.Hour)              // records at 0h, 1h, 2h, 3h
 		f.hold(b, now)
 		keys = append(keys, b)
 	}
