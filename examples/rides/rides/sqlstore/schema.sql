@@ -1,0 +1,23 @@
+CREATE TABLE IF NOT EXISTS rides_trips (
+  id            VARCHAR(64)  NOT NULL,
+  rider         VARCHAR(64)  NOT NULL,
+  active_rider  VARCHAR(64)  NULL,
+  driver        VARCHAR(64)  NOT NULL DEFAULT '',
+  state         VARCHAR(16)  NOT NULL,
+  premium       BOOLEAN      NOT NULL,
+  pickup_lat    DOUBLE       NOT NULL,
+  pickup_lng    DOUBLE       NOT NULL,
+  drop_lat      DOUBLE       NOT NULL,
+  drop_lng      DOUBLE       NOT NULL,
+  surge         DOUBLE       NOT NULL,
+  fare          DOUBLE       NOT NULL,
+  pickup_eta_ms BIGINT       NOT NULL,
+  reason        VARCHAR(32)  NOT NULL DEFAULT '',
+  created_ms    BIGINT       NOT NULL,
+  updated_ms    BIGINT       NOT NULL,
+  ended_ms      BIGINT       NOT NULL DEFAULT 0,
+  version       BIGINT       NOT NULL,
+  PRIMARY KEY (id),
+  UNIQUE KEY rides_trips_active_rider (active_rider),
+  KEY rides_trips_state_updated (state, updated_ms)
+) ENGINE=InnoDB
