@@ -12,3 +12,8 @@ func TestConformance(t *testing.T) {
 	shared := memstore.New() // every handle is the same in-process store
 	storetest.Run(t, storetest.Config{Open: func(testing.TB) reservation.Store { return shared }})
 }
+
+func BenchmarkStore(b *testing.B) {
+	shared := memstore.New()
+	storetest.Benchmark(b, storetest.Config{Open: func(testing.TB) reservation.Store { return shared }})
+}
