@@ -54,12 +54,14 @@ func (s *Service) serveRedirect(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "link expired", http.StatusGone)
 		return
 	}
-	w.Header()["Location"] = []string{e.target}
-	w.WriteHeader(s.status)
-	s.redirects.Add(1)
+	// The click is queued before the response is written (Publish never
+	// blocks), so a client that saw its redirect has its click queued.
 	if r.Method == http.MethodGet { // HEAD is a link check, not a click
 		s.publishClick(r, code, now)
 	}
+	s.redirects.Add(1)
+	w.Header()["Location"] = []string{e.target}
+	w.WriteHeader(s.status)
 }
 
 // publishClick queues a click event; it never blocks, and a full queue
