@@ -1,0 +1,378 @@
+// Package backends assembles the storage of the rides example in its two
+// modes: everything in process memory, or the real setup of the design
+// notes (driver positions and dispatch claims in Redis, current trips in
+// MariaDB, trip and location history in Cassandra, location pings and trip
+// events through Kafka). It creates what it needs on the servers (table,
+// keyspace and tables, topics) idempotently.
+package backends
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+	"github.com/go-sql-driver/mysql"
+	"github.com/redis/go-redis/v9"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/sysblocks/sysblocks/events"
+	"github.com/sysblocks/sysblocks/events/kafkabus"
+	"github.com/sysblocks/sysblocks/events/membus"
+	"github.com/sysblocks/sysblocks/examples/rides/rides"
+	"github.com/sysblocks/sysblocks/examples/rides/rides/cqlstore"
+	"github.com/sysblocks/sysblocks/examples/rides/rides/memstore"
+	"github.com/sysblocks/sysblocks/examples/rides/rides/sqlstore"
+	"github.com/sysblocks/sysblocks/geogrid"
+	"github.com/sysblocks/sysblocks/geogrid/memindex"
+	"github.com/sysblocks/sysblocks/geogrid/redisindex"
+	"github.com/sysblocks/sysblocks/internal/ops"
+)
+
+// Names and sizes used when the corresponding Settings field is zero.
+const (
+	DefaultKeyspace    = "rides"
+	DefaultGroup       = "rides-location-history"
+	DefaultRedisPrefix = "{rides}:grid"
+	DefaultPartitions  = 6
+)
+
+// DefaultSegmentation is the grid of the example: the geogrid defaults
+// (root cells of level 6, about 100 km across) but leaves that split above
+// 8 drivers, so that a city view shows cells splitting where drivers
+// gather. (memindex allocates one lock per root cell up front, 6*4^MinLevel
+// of them: a finer MinLevel costs memory, 400 MB at level 10.)
+var DefaultSegmentation = geogrid.Segmentation{MaxPerCell: 8}
+
+// Settings names what the backends create and use. The zero value is
+// valid.
+type Settings struct {
+	// LocationTopic and TripTopic are the event topics; empty means the
+	// rides defaults. Group is the consumer group of the location-history
+	// writer. Partitions is the partition count of topics created here.
+	LocationTopic string
+	TripTopic     string
+	Group         string
+	Partitions    int
+	// RedisPrefix prefixes the grid's Redis keys.
+	RedisPrefix string
+	// Segmentation is the adaptive grid. The zero value means
+	// DefaultSegmentation. Every process sharing a Redis prefix must use
+	// the same one.
+	Segmentation *geogrid.Segmentation
+	// LocationTTL, if positive, expires location history rows in
+	// Cassandra after it.
+	LocationTTL time.Duration
+	// Now is the clock of membus. Nil means time.Now.
+	Now func() time.Time
+}
+
+func (s *Settings) defaults() {
+	if s.LocationTopic == "" {
+		s.LocationTopic = rides.DefaultLocationTopic
+	}
+	if s.TripTopic == "" {
+		s.TripTopic = rides.DefaultTripTopic
+	}
+	if s.Group == "" {
+		s.Group = DefaultGroup
+	}
+	if s.Partitions <= 0 {
+		s.Partitions = DefaultPartitions
+	}
+	if s.RedisPrefix == "" {
+		s.RedisPrefix = DefaultRedisPrefix
+	}
+	if s.Segmentation == nil {
+		seg := DefaultSegmentation
+		s.Segmentation = &seg
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+}
+
+// Stack is the storage of one rides process.
+type Stack struct {
+	Index     geogrid.Index
+	Claims    geogrid.Claims
+	Trips     rides.TripStore
+	History   rides.History
+	Locations rides.Locations
+	Events    events.Sender
+	Receiver  events.Receiver
+	// Topics, as given to rides.Config.
+	LocationTopic, TripTopic string
+	// Checks are the health checks of the servers in use.
+	Checks map[string]ops.Check
+
+	closers []func() error
+}
+
+// Apply copies the stack into cfg and registers its health checks with
+// cfg.Ops when set.
+func (st *Stack) Apply(cfg *rides.Config) {
+	cfg.Index, cfg.Claims, cfg.Trips, cfg.History, cfg.Locations = st.Index, st.Claims, st.Trips, st.History, st.Locations
+	cfg.Events, cfg.LocationReceiver = st.Events, st.Receiver
+	cfg.LocationTopic, cfg.TripTopic = st.LocationTopic, st.TripTopic
+	if cfg.Ops != nil {
+		for name, c := range st.Checks {
+			cfg.Ops.AddCheck(name, c)
+		}
+	}
+}
+
+// Close closes what the stack opened, last opened first.
+func (st *Stack) Close() error {
+	var errs []error
+	for i := len(st.closers) - 1; i >= 0; i-- {
+		errs = append(errs, st.closers[i]())
+	}
+	st.closers = nil
+	return errors.Join(errs...)
+}
+
+// Memory returns the in-memory stack: memindex for positions and claims,
+// memstore for trips and histories, membus for events.
+func Memory(s Settings) (*Stack, error) {
+	s.defaults()
+	idx, err := memindex.New(&memindex.Options{Segmentation: *s.Segmentation})
+	if err != nil {
+		return nil, err
+	}
+	bus := membus.New(&membus.Options{Partitions: s.Partitions, Now: s.Now, Retention: 100_000})
+	return &Stack{
+		Index: idx, Claims: idx,
+		Trips: memstore.NewTrips(), History: memstore.NewHistory(), Locations: memstore.NewLocations(),
+		Events: bus, Receiver: bus.Receiver(s.LocationTopic, s.Group),
+		LocationTopic: s.LocationTopic, TripTopic: s.TripTopic,
+		Checks: map[string]ops.Check{},
+	}, nil
+}
+
+// Clients are connections to the real servers, owned by the caller.
+type Clients struct {
+	Redis     redis.UniversalClient // positions and claims (geogrid/redisindex)
+	MySQL     *sql.DB               // current trips (sqlstore)
+	Cassandra *gocql.Session        // trip and location history (cqlstore), on its keyspace
+	Brokers   []string              // Kafka (events/kafkabus)
+}
+
+// Real returns the real stack on c: it creates the trips table, the
+// Cassandra tables and the Kafka topics if they do not exist. Close closes
+// the Kafka writer, not c.
+func Real(ctx context.Context, c Clients, s Settings) (*Stack, error) {
+	s.defaults()
+	if c.MySQL == nil || c.Redis == nil || c.Cassandra == nil || len(c.Brokers) == 0 {
+		return nil, errors.New("backends: real mode needs Redis, MariaDB, Cassandra and Kafka")
+	}
+	idx, err := redisindex.New(c.Redis, s.RedisPrefix, &redisindex.Options{Segmentation: *s.Segmentation})
+	if err != nil {
+		return nil, err
+	}
+	trips := sqlstore.New(c.MySQL)
+	if err := trips.CreateSchema(ctx); err != nil {
+		return nil, err
+	}
+	hist := cqlstore.New(c.Cassandra, &cqlstore.Options{LocationTTL: s.LocationTTL})
+	if err := hist.CreateSchema(ctx); err != nil {
+		return nil, err
+	}
+	for _, topic := range []string{s.LocationTopic, s.TripTopic} {
+		if err := CreateTopic(ctx, c.Brokers, topic, s.Partitions); err != nil {
+			return nil, err
+		}
+	}
+	tr := &kafka.Transport{}
+	w := kafkabus.NewWriter(c.Brokers...)
+	w.Transport = tr
+	sender, err := kafkabus.NewSender(w)
+	if err != nil {
+		return nil, err
+	}
+	rc := kafkabus.NewReaderConfig(c.Brokers, s.LocationTopic, s.Group)
+	rc.MaxWait = 500 * time.Millisecond
+	recv, err := kafkabus.NewReceiver(rc)
+	if err != nil {
+		return nil, err
+	}
+	return &Stack{
+		Index: idx, Claims: idx,
+		Trips: trips, History: hist.History(), Locations: hist.Locations(),
+		Events: sender, Receiver: recv,
+		LocationTopic: s.LocationTopic, TripTopic: s.TripTopic,
+		Checks: map[string]ops.Check{
+			"redis": func(ctx context.Context) error { return c.Redis.Ping(ctx).Err() },
+			"mysql": c.MySQL.PingContext,
+			"cassandra": func(ctx context.Context) error {
+				return c.Cassandra.Query(`SELECT release_version FROM system.local`).ExecContext(ctx)
+			},
+			"kafka": func(ctx context.Context) error {
+				_, err := (&kafka.Client{Addr: kafka.TCP(c.Brokers...), Transport: tr}).Metadata(ctx, &kafka.MetadataRequest{Topics: []string{s.LocationTopic}})
+				return err
+			},
+		},
+		closers: []func() error{func() error { err := w.Close(); tr.CloseIdleConnections(); return err }},
+	}, nil
+}
+
+// CreateTopic creates a Kafka topic with the given partitions (replication
+// factor 1) unless it exists.
+func CreateTopic(ctx context.Context, brokers []string, topic string, partitions int) error {
+	tr := &kafka.Transport{}
+	defer tr.CloseIdleConnections()
+	c := &kafka.Client{Addr: kafka.TCP(brokers...), Transport: tr}
+	res, err := c.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{
+		Topic: topic, NumPartitions: partitions, ReplicationFactor: 1,
+	}}})
+	if err == nil {
+		err = res.Errors[topic]
+	}
+	if err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
+		return fmt.Errorf("backends: create topic %s: %w", topic, err)
+	}
+	return nil
+}
+
+// Env is where the real servers are, from the SYSBLOCKS_* variables.
+type Env struct {
+	RedisAddr      string   // SYSBLOCKS_REDIS_ADDR
+	MySQLDSN       string   // SYSBLOCKS_MYSQL_DSN
+	CassandraHosts []string // SYSBLOCKS_CASSANDRA_HOSTS, comma-separated
+	KafkaBrokers   []string // SYSBLOCKS_KAFKA_BROKERS, comma-separated
+	// Keyspace is the Cassandra keyspace, created with SimpleStrategy and
+	// replication factor 1 if it does not exist. Empty means
+	// DefaultKeyspace.
+	Keyspace string
+}
+
+// Split splits a comma-separated list, dropping empty items.
+func Split(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// EnvFromOS reads the SYSBLOCKS_* variables.
+func EnvFromOS() Env {
+	return Env{
+		RedisAddr:      os.Getenv("SYSBLOCKS_REDIS_ADDR"),
+		MySQLDSN:       os.Getenv("SYSBLOCKS_MYSQL_DSN"),
+		CassandraHosts: Split(os.Getenv("SYSBLOCKS_CASSANDRA_HOSTS")),
+		KafkaBrokers:   Split(os.Getenv("SYSBLOCKS_KAFKA_BROKERS")),
+	}
+}
+
+// Dial connects to the servers of e, creates the keyspace if needed and
+// returns the real stack; its Close also closes the connections.
+func Dial(ctx context.Context, e Env, s Settings) (st *Stack, err error) {
+	var missing []string
+	for _, v := range []struct {
+		name  string
+		unset bool
+	}{
+		{"SYSBLOCKS_REDIS_ADDR", e.RedisAddr == ""}, {"SYSBLOCKS_MYSQL_DSN", e.MySQLDSN == ""},
+		{"SYSBLOCKS_CASSANDRA_HOSTS", len(e.CassandraHosts) == 0}, {"SYSBLOCKS_KAFKA_BROKERS", len(e.KafkaBrokers) == 0},
+	} {
+		if v.unset {
+			missing = append(missing, v.name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("backends: real mode: set %s", strings.Join(missing, ", "))
+	}
+	if e.Keyspace == "" {
+		e.Keyspace = DefaultKeyspace
+	}
+	var closers []func() error
+	defer func() {
+		if err != nil {
+			for i := len(closers) - 1; i >= 0; i-- {
+				_ = closers[i]()
+			}
+		}
+	}()
+
+	rdb := redis.NewClient(&redis.Options{Addr: e.RedisAddr})
+	closers = append(closers, rdb.Close)
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		return nil, fmt.Errorf("backends: redis %s: %w", e.RedisAddr, err)
+	}
+
+	cfg, err := mysql.ParseDSN(e.MySQLDSN)
+	if err != nil {
+		return nil, fmt.Errorf("backends: SYSBLOCKS_MYSQL_DSN: %w", err)
+	}
+	db, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		return nil, err
+	}
+	closers = append(closers, db.Close)
+	if err := db.PingContext(ctx); err != nil {
+		return nil, fmt.Errorf("backends: mysql: %w", err)
+	}
+
+	sess, err := CassandraSession(ctx, e.CassandraHosts, e.Keyspace)
+	if err != nil {
+		return nil, err
+	}
+	closers = append(closers, func() error { sess.Close(); return nil })
+
+	st, err = Real(ctx, Clients{Redis: rdb, MySQL: db, Cassandra: sess, Brokers: e.KafkaBrokers}, s)
+	if err != nil {
+		return nil, err
+	}
+	st.closers = append(closers, st.closers...)
+	return st, nil
+}
+
+// CassandraSession creates keyspace (SimpleStrategy, replication factor 1)
+// if it does not exist and returns a session on it.
+func CassandraSession(ctx context.Context, hosts []string, keyspace string) (*gocql.Session, error) {
+	if !validKeyspace(keyspace) {
+		return nil, fmt.Errorf("backends: keyspace %q: want 1 to 48 letters, digits and underscores", keyspace)
+	}
+	cluster := func(ks string) *gocql.ClusterConfig {
+		c := gocql.NewCluster(hosts...)
+		c.Keyspace = ks
+		c.Consistency = gocql.Quorum
+		c.Timeout = 10 * time.Second
+		c.ConnectTimeout = 10 * time.Second
+		return c
+	}
+	admin, err := cluster("").CreateSession()
+	if err != nil {
+		return nil, fmt.Errorf("backends: cassandra %v: %w", hosts, err)
+	}
+	err = admin.Query(`CREATE KEYSPACE IF NOT EXISTS ` + keyspace +
+		` WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`).ExecContext(ctx)
+	admin.Close()
+	if err != nil {
+		return nil, fmt.Errorf("backends: create keyspace %s: %w", keyspace, err)
+	}
+	sess, err := cluster(keyspace).CreateSession()
+	if err != nil {
+		return nil, fmt.Errorf("backends: cassandra keyspace %s: %w", keyspace, err)
+	}
+	return sess, nil
+}
+
+func validKeyspace(s string) bool {
+	if s == "" || len(s) > 48 {
+		return false
+	}
+	for _, c := range s {
+		if !(c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
