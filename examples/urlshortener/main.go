@@ -64,6 +64,7 @@ func run(ctx context.Context, args []string) error {
 		kafka       = fs.String("kafka-brokers", strings.Join(env.KafkaBrokers, ","), "real mode: Kafka brokers (SYSBLOCKS_KAFKA_BROKERS)")
 		keyspace    = fs.String("cassandra-keyspace", backends.DefaultKeyspace, "real mode: Cassandra keyspace, created if missing")
 		topic       = fs.String("kafka-topic", backends.DefaultTopic, "topic of click events, created if missing in real mode")
+		group       = fs.String("kafka-group", backends.DefaultGroup, "consumer group that counts clicks")
 		redisPrefix = fs.String("redis-prefix", backends.DefaultRedisPrefix, "real mode: prefix of the cache's Redis keys")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -99,7 +100,7 @@ func run(ctx context.Context, args []string) error {
 		*baseURL = "http://localhost:" + port
 	}
 
-	settings := backends.Settings{Limit: codec.Space(), Topic: *topic, RedisPrefix: *redisPrefix, Logger: log}
+	settings := backends.Settings{Limit: codec.Space(), Topic: *topic, Group: *group, RedisPrefix: *redisPrefix, Logger: log}
 	var stack *backends.Stack
 	switch *backend {
 	case "memory":
