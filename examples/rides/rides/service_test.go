@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/segmentio/kafka-go"
 	"go.uber.org/goleak"
 
 	"github.com/sysblocks/sysblocks/examples/rides/backends"
@@ -18,7 +20,19 @@ import (
 	"github.com/sysblocks/sysblocks/geogrid"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	code := m.Run()
+	// internal/testenv creates Kafka topics through kafka-go's
+	// DefaultTransport, whose connection pool outlives the tests.
+	kafka.DefaultTransport.(*kafka.Transport).CloseIdleConnections()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
 
 // TestFlowMemory drives the whole service over HTTP and websockets on the
 // in-memory stack.

@@ -427,6 +427,13 @@ func (s *Service) Accept(ctx context.Context, driver, trip string) (Trip, error)
 		s.c.acceptsLost.Add(1)
 		return Trip{}, err
 	case errors.Is(err, geogrid.ErrNoOffer):
+		// The Dispatcher forgets a trip's offers once a driver won it, so
+		// a driver who lost by a hair hears "no offer". Tell it "claimed"
+		// when another driver holds the trip.
+		if h, herr := s.claims.Holder(ctx, "trip:"+trip, s.clock()); herr == nil && h != driver && validID(h) {
+			s.c.acceptsLost.Add(1)
+			return Trip{}, fmt.Errorf("rides: trip %s: %w", trip, geogrid.ErrClaimed)
+		}
 		s.c.acceptsNoOffer.Add(1)
 		return Trip{}, err
 	case err != nil:
