@@ -43,6 +43,9 @@ const (
 	DefaultGroup       = "urlshortener-clicks"
 	DefaultRedisPrefix = "urlshortener:link:"
 	DefaultPartitions  = 3
+	// MemoryRetention is how many click events the in-memory bus keeps
+	// per partition; a consumer further behind loses the older ones.
+	MemoryRetention = 100_000
 )
 
 // Settings names what the backends create and use. The zero value is valid.
@@ -146,7 +149,9 @@ func Memory(s Settings) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	bus := membus.New(&membus.Options{Partitions: 1, Now: s.Now})
+	// The bus keeps the last MemoryRetention click events per partition,
+	// not every click since start.
+	bus := membus.New(&membus.Options{Partitions: 1, Retention: MemoryRetention, Now: s.Now})
 	st := &Stack{
 		Leaser:   l,
 		Links:    memstore.NewLinks(&memstore.Options{Now: s.Now}),
@@ -219,6 +224,11 @@ func Real(ctx context.Context, c Clients, s Settings) (*Stack, error) {
 	}
 	rc := kafkabus.NewReaderConfig(c.Brokers, s.Topic, s.Group)
 	rc.MaxWait = 500 * time.Millisecond
+	// Commits are flushed once a second rather than once per click: click
+	// counting is lossy by design and sums clicks in memory anyway, and a
+	// synchronous commit per message would cap the consumer at one broker
+	// round trip per click.
+	rc.CommitInterval = time.Second
 	recv, err := kafkabus.NewReceiver(rc)
 	if err != nil {
 		return nil, err

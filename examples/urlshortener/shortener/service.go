@@ -29,7 +29,12 @@ const (
 	DefaultCacheTTL       = time.Hour
 	DefaultCreateRate     = 1.0
 	DefaultCreateBurst    = 20
+	DefaultCountFlush     = time.Second
 )
+
+// maxPending is the number of distinct (code, day) sums that makes the
+// consumer flush before CountFlush.
+const maxPending = 10_000
 
 // Config wires a Service. Codec, Leaser, Links, Counts and Clicks are
 // required; every other zero field means the default it documents.
@@ -84,6 +89,12 @@ type Config struct {
 	// ConsumerConcurrency is the number of goroutines handling click
 	// events. Zero means 1.
 	ConsumerConcurrency int
+	// CountFlush is how often the consumer writes its aggregated counts to
+	// Counts: clicks are summed per code and day in memory and written as
+	// one increment per code and day per flush. Zero means
+	// DefaultCountFlush (1s). A crash loses at most the clicks of one
+	// interval, which lossy analytics accepts.
+	CountFlush time.Duration
 	// Counts keeps clicks per code per day.
 	Counts ClickCounts
 	// BotAgents are user-agent substrings, in lower case, of clients whose
@@ -143,6 +154,12 @@ type Service struct {
 	ops           *ops.Ops
 	handler       http.Handler
 	running       atomic.Bool
+	countFlush    time.Duration
+
+	pmu      sync.Mutex
+	pending  map[dayKey]int64 // clicks handled, not yet written to counts
+	npend    int64
+	flushNow chan struct{}
 
 	created, redirects, notFound, expired, badCodes, rateLimited, storeErrors atomic.Uint64
 	clicksCounted, botsSkipped, badEvents                                     atomic.Uint64
@@ -196,6 +213,9 @@ func New(cfg Config) (*Service, error) {
 	if cfg.BotAgents == nil {
 		cfg.BotAgents = DefaultBotAgents()
 	}
+	if cfg.CountFlush <= 0 {
+		cfg.CountFlush = DefaultCountFlush
+	}
 	if cfg.CacheTTL <= 0 {
 		cfg.CacheTTL = DefaultCacheTTL
 	}
@@ -233,6 +253,9 @@ func New(cfg Config) (*Service, error) {
 		now:           cfg.Now,
 		log:           cfg.Logger,
 		ops:           cfg.Ops,
+		countFlush:    cfg.CountFlush,
+		pending:       map[dayKey]int64{},
+		flushNow:      make(chan struct{}, 1),
 	}
 	if cfg.Cache != nil {
 		s.cache, err = cache.New(cfg.Cache, entryCodec{}, s.load, &cache.Options{
@@ -291,10 +314,76 @@ func (s *Service) Run(ctx context.Context) error {
 	})
 	wg.Go(func() { _ = s.batch.Run(ctx) })
 	if s.sub != nil {
-		wg.Go(func() { s.consume(ctx) })
+		consumed := make(chan struct{})
+		wg.Go(func() {
+			defer close(consumed)
+			s.consume(ctx)
+		})
+		wg.Go(func() { s.flushLoop(ctx, consumed) })
 	}
 	wg.Wait()
 	return nil
+}
+
+// dayKey identifies one counter: a code on a UTC day.
+type dayKey struct {
+	code string
+	day  int64 // Unix seconds of midnight UTC
+}
+
+// flushLoop writes the aggregated counts every CountFlush, or sooner when
+// many are pending, and once more after the consumer has stopped.
+func (s *Service) flushLoop(ctx context.Context, consumed <-chan struct{}) {
+	t := time.NewTicker(s.countFlush)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			<-consumed
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			s.flushCounts(fctx)
+			cancel()
+			return
+		case <-t.C:
+		case <-s.flushNow:
+		}
+		s.flushCounts(ctx)
+	}
+}
+
+// flushCounts writes the pending sums; those that fail stay pending.
+func (s *Service) flushCounts(ctx context.Context) {
+	s.pmu.Lock()
+	batch := s.pending
+	if len(batch) == 0 {
+		s.pmu.Unlock()
+		return
+	}
+	s.pending = make(map[dayKey]int64, len(batch))
+	s.pmu.Unlock()
+	var failed map[dayKey]int64
+	var lastErr error
+	for k, n := range batch {
+		if err := s.counts.Add(ctx, k.code, time.Unix(k.day, 0).UTC(), n); err != nil {
+			if failed == nil {
+				failed = map[dayKey]int64{}
+			}
+			failed[k], lastErr = n, err
+			continue
+		}
+		s.clicksCounted.Add(uint64(n))
+		s.pmu.Lock()
+		s.npend -= n
+		s.pmu.Unlock()
+	}
+	if failed != nil {
+		s.log.Warn("click counts not written; retrying at the next flush", "counters", len(failed), "err", lastErr)
+		s.pmu.Lock()
+		for k, n := range failed {
+			s.pending[k] += n
+		}
+		s.pmu.Unlock()
+	}
 }
 
 // consume runs the click consumer until ctx ends, rejoining its group with
@@ -319,8 +408,8 @@ func (s *Service) consume(ctx context.Context) {
 }
 
 // handleClick aggregates one click event: bots are skipped, malformed
-// events logged and skipped, and the rest counted on their UTC day. A
-// failure to count returns the error, so the event is delivered again.
+// events logged and skipped, and the rest added to the pending sum of
+// their code and UTC day, which flushLoop writes to Counts.
 func (s *Service) handleClick(ctx context.Context, m *events.Message) error {
 	c, err := DecodeClick(m.Value)
 	if err != nil {
@@ -332,10 +421,18 @@ func (s *Service) handleClick(ctx context.Context, m *events.Message) error {
 		s.botsSkipped.Add(1)
 		return nil
 	}
-	if err := s.counts.Add(ctx, c.Code, Day(c.Time), 1); err != nil {
-		return err
+	k := dayKey{code: c.Code, day: Day(c.Time).Unix()}
+	s.pmu.Lock()
+	s.pending[k]++
+	s.npend++
+	many := len(s.pending) >= maxPending
+	s.pmu.Unlock()
+	if many {
+		select {
+		case s.flushNow <- struct{}{}:
+		default:
+		}
 	}
-	s.clicksCounted.Add(1)
 	return nil
 }
 
@@ -539,9 +636,10 @@ func (s *Service) Delete(ctx context.Context, code string) error {
 // Stats is a snapshot of the service's counters and of the blocks it runs.
 type Stats struct {
 	Created, Redirects, NotFound, Expired, BadCodes, RateLimited, StoreErrors uint64
-	// ClicksCounted, BotsSkipped and BadEvents count the consumer's
-	// decisions on click events handled in this process.
-	ClicksCounted, BotsSkipped, BadEvents uint64
+	// ClicksCounted (written to Counts), ClicksPending (summed, not yet
+	// written), BotsSkipped and BadEvents count the consumer's work on
+	// the click events handled in this process.
+	ClicksCounted, ClicksPending, BotsSkipped, BadEvents uint64
 
 	Leaser   tokenrange.LeaserStats
 	Batch    events.BatchStats
@@ -561,6 +659,9 @@ func (s *Service) Stats() Stats {
 	if s.sub != nil {
 		st.Consumer = s.sub.Stats()
 	}
+	s.pmu.Lock()
+	st.ClicksPending = uint64(s.npend)
+	s.pmu.Unlock()
 	if s.cache != nil {
 		st.Cache = s.cache.Stats()
 	}
@@ -578,7 +679,8 @@ func (s *Service) registerStats() {
 			"not_found_total": float64(st.NotFound), "expired_total": float64(st.Expired),
 			"bad_codes_total": float64(st.BadCodes), "rate_limited_total": float64(st.RateLimited),
 			"store_errors_total":   float64(st.StoreErrors),
-			"clicks_counted_total": float64(st.ClicksCounted), "bots_skipped_total": float64(st.BotsSkipped),
+			"clicks_counted_total": float64(st.ClicksCounted), "clicks_pending": float64(st.ClicksPending),
+			"bots_skipped_total":     float64(st.BotsSkipped),
 			"bad_click_events_total": float64(st.BadEvents),
 		}
 	}, "created_total", "redirects_total", "not_found_total", "expired_total", "bad_codes_total",

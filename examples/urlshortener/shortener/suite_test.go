@@ -122,6 +122,7 @@ func start(t *testing.T, mk stackFunc, cfg shortener.Config) *env {
 		cfg.CreateRate = -1
 	}
 	cfg.ClickDelay = 20 * time.Millisecond
+	cfg.CountFlush = 20 * time.Millisecond
 	svc, err := shortener.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -584,7 +585,7 @@ func (e *env) settle(published uint64) shortener.Stats {
 	waitFor(e.t, func() bool {
 		st = e.svc.Stats()
 		return st.Batch.Queued == 0 && st.Batch.Sending == 0 && st.Batch.Published >= published &&
-			st.Consumer.Handled >= st.Batch.Published
+			st.Consumer.Handled >= st.Batch.Published && st.ClicksPending == 0
 	})
 	return st
 }
