@@ -271,6 +271,7 @@ type Index struct {
 	mu      sync.RWMutex
 	st      *state
 	rebuild *[]ChangeEvent // events applied while a rebuild runs
+	scratch sync.Pool      // *scratch
 
 	applied, stale                     atomic.Uint64
 	cacheHits, cacheMisses, cacheFails atomic.Uint64

@@ -156,9 +156,14 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 			ix.cacheMisses.Add(1)
 		}
 	}
+	sc, _ := ix.scratch.Get().(*scratch)
+	if sc == nil {
+		sc = new(scratch)
+	}
 	ix.mu.RLock()
-	r := ix.st.search(&q)
+	r := ix.st.search(&q, sc)
 	ix.mu.RUnlock()
+	ix.scratch.Put(sc)
 	if key != "" {
 		if b, err := json.Marshal(r); err == nil {
 			if ix.cfg.cache.Set(ctx, key, b, ix.cfg.cacheTTL) != nil {
@@ -182,21 +187,32 @@ type cand struct {
 	detail uint16 // typo model weight, orders candidates of equal cost
 }
 
-// match is one occurrence of a query word in a document.
+// match is one occurrence of a query word in a document, in a list per
+// document linked through next.
 type match struct {
 	word  uint8
 	cost  uint8
 	field uint16
 	pos   uint16
+	next  int32
 }
 
 // acc gathers what a document matched.
 type acc struct {
-	slot    uint32
-	mask    uint16
-	cost    [maxQueryWords]uint8
-	detail  [maxQueryWords]uint16
+	slot   uint32
+	mask   uint16
+	head   int32 // first match, -1 for none
+	n      [maxQueryWords]uint8
+	cost   [maxQueryWords]uint8
+	detail [maxQueryWords]uint16
+}
+
+// scratch is the per-query working memory, reused through a pool.
+type scratch struct {
+	index   []int32 // slot -> acc index + 1, 0 for none
+	accs    []acc
 	matches []match
+	top     []scored
 }
 
 // maxMatchesPerWord bounds the occurrences kept per document and word for
@@ -208,7 +224,7 @@ type scored struct {
 	words, typos, detail, prox, weigh int
 }
 
-func (s *state) search(q *Query) Result {
+func (s *state) search(q *Query, sc *scratch) Result {
 	var words [][]rune
 	tokenize(q.Text, maxQueryWords, func(w []rune, _ int) { words = append(words, slices.Clone(w)) })
 	var fields map[uint16]bool
@@ -220,27 +236,89 @@ func (s *state) search(q *Query) Result {
 			}
 		}
 	}
-	var hits []scored
+	top := collector{s: s, k: q.Offset + q.Limit, items: sc.top[:0]}
 	if len(words) == 0 {
 		for _, e := range s.docs {
 			if q.Filter.pass(&e.doc) {
-				hits = append(hits, scored{e: e})
+				top.offer(scored{e: e})
 			}
 		}
 	} else {
-		hits = s.match(q, words, fields)
+		s.match(q, words, fields, sc, &top)
 	}
-	s.rank(hits)
-	res := Result{Total: len(hits), Hits: []Hit{}}
+	hits := top.sorted()
+	sc.top = hits[:0]
+	res := Result{Total: top.total, Hits: []Hit{}}
 	if q.Offset < len(hits) {
 		hits = hits[q.Offset:]
-		hits = hits[:min(len(hits), q.Limit)]
 		res.Hits = make([]Hit, len(hits))
 		for i, h := range hits {
 			res.Hits[i] = Hit{Doc: h.e.doc, Words: h.words, Typos: h.typos, Proximity: h.prox, Weight: h.weigh}
 		}
 	}
 	return res
+}
+
+// collector keeps the k best of the hits offered, by less, and counts
+// them all.
+type collector struct {
+	s     *state
+	k     int
+	items []scored // a heap with the worst kept hit at the root
+	total int
+}
+
+func (c *collector) worse(i, j int) bool { return c.s.less(&c.items[j], &c.items[i]) }
+
+func (c *collector) offer(h scored) {
+	c.total++
+	if c.k <= 0 {
+		return
+	}
+	if len(c.items) < c.k {
+		c.items = append(c.items, h)
+		for i := len(c.items) - 1; i > 0; {
+			p := (i - 1) / 2
+			if !c.worse(i, p) {
+				break
+			}
+			c.items[i], c.items[p] = c.items[p], c.items[i]
+			i = p
+		}
+		return
+	}
+	if !c.s.less(&h, &c.items[0]) {
+		return
+	}
+	c.items[0] = h
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < len(c.items) && c.worse(l, m) {
+			m = l
+		}
+		if r < len(c.items) && c.worse(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		c.items[i], c.items[m] = c.items[m], c.items[i]
+		i = m
+	}
+}
+
+// sorted returns the kept hits, best first.
+func (c *collector) sorted() []scored {
+	slices.SortFunc(c.items, func(a, b scored) int {
+		switch {
+		case c.s.less(&a, &b):
+			return -1
+		case c.s.less(&b, &a):
+			return 1
+		}
+		return 0
+	})
+	return c.items
 }
 
 // expand returns the terms word may stand for, cheapest and most frequent
@@ -313,7 +391,7 @@ func (s *state) expand(word []rune, prefix bool) []cand {
 	return out
 }
 
-func (s *state) match(q *Query, words [][]rune, fields map[uint16]bool) []scored {
+func (s *state) match(q *Query, words [][]rune, fields map[uint16]bool, sc *scratch, top *collector) {
 	n := len(words)
 	minWords := q.MinWords
 	if minWords == 0 || minWords > n {
@@ -335,11 +413,20 @@ func (s *state) match(q *Query, words [][]rune, fields map[uint16]bool) []scored
 	if all {
 		slices.SortFunc(order, func(a, b int) int { return cmp.Compare(sizes[a], sizes[b]) })
 	}
-	index := make(map[uint32]int32)
-	var accs []acc
+	if cap(sc.index) < len(s.slots) {
+		sc.index = make([]int32, len(s.slots))
+	}
+	index := sc.index[:len(s.slots)]
+	accs, matches := sc.accs[:0], sc.matches[:0]
+	defer func() {
+		for i := range accs {
+			index[accs[i].slot] = 0
+		}
+		sc.accs, sc.matches = accs[:0], matches[:0]
+	}()
 	for round, wi := range order {
 		if all && round > 0 && len(accs) == 0 {
-			return nil
+			return
 		}
 		bit := uint16(1) << wi
 		for _, c := range cands[wi] {
@@ -347,28 +434,24 @@ func (s *state) match(q *Query, words [][]rune, fields map[uint16]bool) []scored
 				if s.slots[p.slot] == nil || (fields != nil && !fields[p.field]) {
 					continue
 				}
-				ai, ok := index[p.slot]
-				if !ok {
+				ai := index[p.slot] - 1
+				if ai < 0 {
 					if all && round > 0 {
 						continue
 					}
-					accs = append(accs, acc{slot: p.slot})
+					accs = append(accs, acc{slot: p.slot, head: -1})
 					ai = int32(len(accs) - 1)
-					index[p.slot] = ai
+					index[p.slot] = ai + 1
 				}
 				a := &accs[ai]
 				if a.mask&bit == 0 || c.cost < a.cost[wi] || (c.cost == a.cost[wi] && c.detail < a.detail[wi]) {
 					a.mask |= bit
 					a.cost[wi], a.detail[wi] = c.cost, c.detail
 				}
-				kept := 0
-				for _, m := range a.matches {
-					if m.word == uint8(wi) {
-						kept++
-					}
-				}
-				if kept < maxMatchesPerWord {
-					a.matches = append(a.matches, match{word: uint8(wi), cost: c.cost, field: p.field, pos: p.pos})
+				if a.n[wi] < maxMatchesPerWord {
+					a.n[wi]++
+					matches = append(matches, match{word: uint8(wi), cost: c.cost, field: p.field, pos: p.pos, next: a.head})
+					a.head = int32(len(matches) - 1)
 				}
 			}
 		}
@@ -376,18 +459,17 @@ func (s *state) match(q *Query, words [][]rune, fields map[uint16]bool) []scored
 			// Drop documents that missed this word.
 			kept := accs[:0]
 			for _, a := range accs {
+				index[a.slot] = 0
 				if a.mask&bit != 0 {
 					kept = append(kept, a)
 				}
 			}
 			accs = kept
-			clear(index)
 			for i := range accs {
-				index[accs[i].slot] = int32(i)
+				index[accs[i].slot] = int32(i) + 1
 			}
 		}
 	}
-	var hits []scored
 	for i := range accs {
 		a := &accs[i]
 		wc := bits.OnesCount16(a.mask)
@@ -406,19 +488,18 @@ func (s *state) match(q *Query, words [][]rune, fields map[uint16]bool) []scored
 			h.typos += int(a.cost[wi])
 			h.detail += int(a.detail[wi])
 			best := 0
-			for _, m := range a.matches {
-				if int(m.word) == wi && m.cost == a.cost[wi] {
-					best = max(best, s.weight(m.field))
+			for m := a.head; m >= 0; m = matches[m].next {
+				if int(matches[m].word) == wi && matches[m].cost == a.cost[wi] {
+					best = max(best, s.weight(matches[m].field))
 				}
 			}
 			h.weigh += best
 			if wi+1 < n {
-				h.prox += proximity(a, wi)
+				h.prox += proximity(a, matches, wi)
 			}
 		}
-		hits = append(hits, h)
+		top.offer(h)
 	}
-	return hits
 }
 
 // maxProximity is the distance charged for two words that are far apart,
@@ -427,16 +508,18 @@ const maxProximity = 8
 
 // proximity is how far word wi+1 stands from word wi in the document: 1
 // when it follows immediately, more when farther or before it.
-func proximity(a *acc, wi int) int {
+func proximity(a *acc, matches []match, wi int) int {
 	best := maxProximity
 	if a.mask&(1<<wi) == 0 || a.mask&(1<<(wi+1)) == 0 {
 		return best
 	}
-	for _, x := range a.matches {
+	for i := a.head; i >= 0; i = matches[i].next {
+		x := &matches[i]
 		if int(x.word) != wi {
 			continue
 		}
-		for _, y := range a.matches {
+		for j := a.head; j >= 0; j = matches[j].next {
+			y := &matches[j]
 			if int(y.word) != wi+1 || y.field != x.field {
 				continue
 			}
@@ -459,33 +542,31 @@ func (s *state) weight(f uint16) int {
 	return 1
 }
 
-func (s *state) rank(hits []scored) {
-	rules := s.cfg.ranking
-	slices.SortFunc(hits, func(a, b scored) int {
-		for _, r := range rules {
-			var c int
-			switch r {
-			case ByWords:
-				c = cmp.Compare(b.words, a.words)
-			case ByTypos:
-				c = cmp.Compare(a.typos, b.typos)
-				if c == 0 {
-					c = cmp.Compare(a.detail, b.detail)
-				}
-			case ByProximity:
-				c = cmp.Compare(a.prox, b.prox)
-			case ByField:
-				c = cmp.Compare(b.weigh, a.weigh)
-			case ByPopularity:
-				c = cmp.Compare(b.e.doc.Popularity, a.e.doc.Popularity)
+// less reports whether hit a ranks before hit b.
+func (s *state) less(a, b *scored) bool {
+	for _, r := range s.cfg.ranking {
+		var c int
+		switch r {
+		case ByWords:
+			c = cmp.Compare(b.words, a.words)
+		case ByTypos:
+			c = cmp.Compare(a.typos, b.typos)
+			if c == 0 {
+				c = cmp.Compare(a.detail, b.detail)
 			}
-			if c != 0 {
-				return c
-			}
+		case ByProximity:
+			c = cmp.Compare(a.prox, b.prox)
+		case ByField:
+			c = cmp.Compare(b.weigh, a.weigh)
+		case ByPopularity:
+			c = cmp.Compare(b.e.doc.Popularity, a.e.doc.Popularity)
 		}
-		if c := cmp.Compare(a.e.tokens, b.e.tokens); c != 0 {
-			return c
+		if c != 0 {
+			return c < 0
 		}
-		return cmp.Compare(a.e.doc.ID, b.e.doc.ID)
-	})
+	}
+	if a.e.tokens != b.e.tokens {
+		return a.e.tokens < b.e.tokens
+	}
+	return a.e.doc.ID < b.e.doc.ID
 }
