@@ -295,15 +295,16 @@ type docEntry struct {
 
 // state is everything a rebuild replaces at once.
 type state struct {
-	cfg        *config
-	docs       map[string]*docEntry
-	tombstones map[string]uint64 // deleted IDs and the version of the delete
-	slots      []*docEntry       // slot -> live document, nil when dead
-	deadSlots  int
-	fieldIDs   map[string]uint16
-	fieldNames []string
-	dict       *dict
-	marks      map[string]int64
+	cfg          *config
+	docs         map[string]*docEntry
+	tombstones   map[string]uint64 // deleted IDs and the version of the delete
+	slots        []*docEntry       // slot -> live document, nil when dead
+	deadSlots    int
+	fieldIDs     map[string]uint16
+	fieldNames   []string
+	fieldWeights []int // by field id, from Options.FieldWeights
+	dict         *dict
+	marks        map[string]int64
 }
 
 func newState(cfg *config) *state {
@@ -373,6 +374,11 @@ func (s *state) insert(d Document) {
 			f = uint16(len(s.fieldNames))
 			s.fieldIDs[name] = f
 			s.fieldNames = append(s.fieldNames, name)
+			w, ok := s.cfg.weights[name]
+			if !ok {
+				w = 1
+			}
+			s.fieldWeights = append(s.fieldWeights, w)
 		}
 		tokenize(d.Fields[name], maxFieldTokens, func(w []rune, pos int) {
 			id := s.dict.intern(w)

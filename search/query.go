@@ -535,12 +535,7 @@ func proximity(a *acc, matches []match, wi int) int {
 	return best
 }
 
-func (s *state) weight(f uint16) int {
-	if w, ok := s.cfg.weights[s.fieldNames[f]]; ok {
-		return w
-	}
-	return 1
-}
+func (s *state) weight(f uint16) int { return s.fieldWeights[f] }
 
 // less reports whether hit a ranks before hit b.
 func (s *state) less(a, b *scored) bool {
