@@ -1,7 +1,7 @@
 // Package reservation implements inventory holds for the booking service of
-// an Airbnb or Booking.com: a guest reserves rooms of a room type for every night of a
-// stay while paying, the payment books them, a failed or missing payment
-// releases them, and the rooms are never sold twice.
+// an Airbnb or Booking.com: a guest reserves rooms of a room type for every
+// night of a stay while paying, the payment books them, a failed or missing
+// payment releases them, and the rooms are never sold twice.
 //
 // # The problem
 //

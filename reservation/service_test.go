@@ -99,9 +99,11 @@ func TestHoldValidation(t *testing.T) {
 		"empty stay":      func(r *reservation.HoldRequest) { r.CheckOut = r.CheckIn },
 		"reversed stay":   func(r *reservation.HoldRequest) { r.CheckIn, r.CheckOut = r.CheckOut, r.CheckIn },
 		"too many nights": func(r *reservation.HoldRequest) { r.CheckOut = r.CheckIn + 3 },
-		"past check-in":   func(r *reservation.HoldRequest) { r.CheckIn, r.CheckOut = reservation.DateFromTime(t0)-2, reservation.DateFromTime(t0) },
-		"negative ttl":    func(r *reservation.HoldRequest) { r.TTL = -time.Second },
-		"ttl > max":       func(r *reservation.HoldRequest) { r.TTL = 2 * time.Hour },
+		"past check-in": func(r *reservation.HoldRequest) {
+			r.CheckIn, r.CheckOut = reservation.DateFromTime(t0)-2, reservation.DateFromTime(t0)
+		},
+		"negative ttl": func(r *reservation.HoldRequest) { r.TTL = -time.Second },
+		"ttl > max":    func(r *reservation.HoldRequest) { r.TTL = 2 * time.Hour },
 		"date out of range": func(r *reservation.HoldRequest) {
 			r.CheckIn, r.CheckOut = reservation.MaxDate, reservation.MaxDate+1
 		},
