@@ -32,7 +32,8 @@ type BatchOptions struct {
 	// Zero means 5s.
 	ShutdownTimeout time.Duration
 
-	// Now stamps messages whose Time is zero. Nil means time.Now.
+	// Now stamps, at flush time, messages whose Time is zero. Nil means
+	// time.Now.
 	Now func() time.Time
 
 	// Logger receives failed flushes. Nil means discard.
@@ -114,7 +115,10 @@ func NewBatchPublisher(s Sender, opts *BatchOptions) *BatchPublisher {
 	}
 }
 
-// Publish queues m and returns at once, without allocating. It returns
+// Publish queues m and returns at once, without allocating or reading the
+// clock. A zero m.Time is filled in when the record leaves the queue, at
+// most about MaxDelay after Publish (sooner under load, when batches fill
+// quickly); set Time before Publish for the exact event time. It returns
 // [ErrQueueFull] when the queue is full and [ErrNoTopic] when m has no
 // topic and there is no default; in both cases m is dropped and counted.
 // The queue keeps m's slices until the flush: the caller must not change
@@ -126,9 +130,6 @@ func (b *BatchPublisher) Publish(m Message) error {
 			return ErrNoTopic
 		}
 		m.Topic = b.o.Topic
-	}
-	if m.Time.IsZero() {
-		m.Time = b.o.Now()
 	}
 	b.mu.Lock()
 	n := len(b.buf)
@@ -206,6 +207,14 @@ func (b *BatchPublisher) take(spare []Message) []Message {
 	batch := b.buf
 	b.buf = spare
 	b.mu.Unlock()
+	if len(batch) > 0 {
+		now := b.o.Now()
+		for i := range batch {
+			if batch[i].Time.IsZero() {
+				batch[i].Time = now
+			}
+		}
+	}
 	return batch
 }
 

@@ -1,0 +1,83 @@
+package events_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/sysblocks/sysblocks/events"
+)
+
+// discard accepts everything at once.
+type discard struct{}
+
+func (discard) Send(context.Context, []events.Message) error { return nil }
+
+func runBench(b *testing.B, bp *events.BatchPublisher) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- bp.Run(ctx) }()
+	b.Cleanup(func() {
+		cancel()
+		<-done
+	})
+}
+
+var benchMsg = events.Message{Key: []byte("user-1"), Value: []byte("GET /abc123 200 ua=Mozilla/5.0")}
+
+// BenchmarkBatchPublish is BatchPublisher.Publish with a flusher draining
+// the queue into a sender that costs nothing.
+func BenchmarkBatchPublish(b *testing.B) {
+	bp := events.NewBatchPublisher(discard{}, &events.BatchOptions{Topic: "clicks"})
+	runBench(b, bp)
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = bp.Publish(benchMsg)
+	}
+	st := bp.Stats()
+	b.ReportMetric(float64(st.Dropped)/float64(b.N), "dropped/op")
+}
+
+// BenchmarkBatchPublishParallel has every P publishing at once.
+func BenchmarkBatchPublishParallel(b *testing.B) {
+	bp := events.NewBatchPublisher(discard{}, &events.BatchOptions{Topic: "clicks"})
+	runBench(b, bp)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			_ = bp.Publish(benchMsg)
+		}
+	})
+}
+
+// BenchmarkBatchPublishFull is the drop path: nothing runs, the queue is
+// full.
+func BenchmarkBatchPublishFull(b *testing.B) {
+	bp := events.NewBatchPublisher(discard{}, &events.BatchOptions{Topic: "clicks", QueueSize: 1})
+	_ = bp.Publish(benchMsg)
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = bp.Publish(benchMsg)
+	}
+}
+
+// BenchmarkChanBaseline is the obvious alternative for comparison: a
+// non-blocking send of the message on a buffered channel drained by a
+// goroutine.
+func BenchmarkChanBaseline(b *testing.B) {
+	ch := make(chan events.Message, 10000)
+	done := make(chan struct{})
+	go func() {
+		for range ch {
+		}
+		close(done)
+	}()
+	b.ReportAllocs()
+	for b.Loop() {
+		select {
+		case ch <- benchMsg:
+		default:
+		}
+	}
+	close(ch)
+	<-done
+}
