@@ -58,10 +58,11 @@ func (s *Sketch) Exact() bool { return s.exact != nil }
 // Total is the sum of all counts added.
 func (s *Sketch) Total() uint64 { return s.total }
 
-func (s *Sketch) hashes(term string) (uint64, uint64) {
-	h := hashString(s.seed, term)
-	// Kirsch-Mitzenmacher: row i uses h1 + i*h2.
-	return h, (h >> 32) | (h << 32) | 1
+// rowIndex returns the counter of term's hash h in row r. Each row mixes h
+// anew: rows derived by double hashing share too few bits when the width
+// is a power of two, and heavy terms then collide in every row.
+func (s *Sketch) rowIndex(h uint64, r int) int {
+	return r*s.width + int(mix64(h+uint64(r)*0x9e3779b97f4a7c15)%uint64(s.width))
 }
 
 // Add counts n more occurrences of term and returns its new estimate.
@@ -77,12 +78,11 @@ func (s *Sketch) add(term string, n uint64, onRaise func(i int, d uint64)) uint6
 		s.exact[term] += n
 		return s.exact[term]
 	}
-	h1, h2 := s.hashes(term)
-	w := uint64(s.width)
+	h := hashString(s.seed, term)
 	est := ^uint64(0)
 	var idx [16]int
 	for r := range s.depth {
-		i := r*s.width + int((h1+uint64(r)*h2)%w)
+		i := s.rowIndex(h, r)
 		idx[r] = i
 		est = min(est, s.counts[i])
 	}
@@ -106,11 +106,10 @@ func (s *Sketch) Estimate(term string) uint64 {
 	if s.exact != nil {
 		return s.exact[term]
 	}
-	h1, h2 := s.hashes(term)
-	w := uint64(s.width)
+	h := hashString(s.seed, term)
 	est := ^uint64(0)
 	for r := range s.depth {
-		est = min(est, s.counts[r*s.width+int((h1+uint64(r)*h2)%w)])
+		est = min(est, s.counts[s.rowIndex(h, r)])
 	}
 	return est
 }
@@ -297,7 +296,11 @@ func hashString(seed uint64, term string) uint64 {
 		h ^= uint64(term[i])
 		h *= 1099511628211
 	}
-	h ^= seed
+	return mix64(h ^ seed)
+}
+
+// mix64 is the splitmix64 finalizer.
+func mix64(h uint64) uint64 {
 	h ^= h >> 30
 	h *= 0xbf58476d1ce4e5b9
 	h ^= h >> 27

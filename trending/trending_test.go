@@ -407,3 +407,23 @@ func TestConcurrentObserve(t *testing.T) {
 		t.Fatalf("stats %+v; want 32000 terms in 4 regions", st)
 	}
 }
+
+// TestRowsIndependent catches rows that share hash bits: with a
+// power-of-two width, double hashing makes a light term collide with a
+// heavy one in every row about once per million pairs, which 300,000 light
+// terms find. Independent rows make that vanishingly rare.
+func TestRowsIndependent(t *testing.T) {
+	s, _ := trending.NewSketch(1024, 4, 16, 7)
+	for i := range 10 {
+		s.Add(fmt.Sprint("heavy", i), 1_000_000)
+	}
+	inflated := 0
+	for i := range 300_000 {
+		if s.Add(fmt.Sprint("light", i), 1) >= 1_000_000 {
+			inflated++
+		}
+	}
+	if inflated > 0 {
+		t.Fatalf("%d light terms estimated as heavy as the heavy ones", inflated)
+	}
+}
