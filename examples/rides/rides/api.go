@@ -60,7 +60,7 @@ func (s *Service) view(t Trip) *tripView {
 		Created: t.Created, Updated: t.Updated,
 	}
 	if t.Driver != "" {
-		eta := t.PickupETA.Seconds()
+		eta := round1(t.PickupETA.Seconds())
 		v.PickupETAS = &eta
 	}
 	if !t.Ended.IsZero() {

@@ -607,3 +607,26 @@ func TestPricing(t *testing.T) {
 		t.Errorf("Fare of a short trip: got %v; want the minimum 80 times 2", got)
 	}
 }
+
+// TestFraudFlag: a driver who keeps accepting rides booked from where his
+// own phone is (the rider's pickup is the driver's position) is flagged on
+// the third such assignment.
+func TestFraudFlag(t *testing.T) {
+	e := start(t, memoryStack, rides.Config{})
+	d := e.connect("crook")
+	d.ping(pickLat, pickLng)
+	for i := range 3 {
+		tr := e.book("accomplice", false)
+		d.offer(tr.ID)
+		if r := d.request(map[string]any{"type": "accept", "trip": tr.ID}); r.Type != "accepted" {
+			t.Fatalf("accept %d: got %+v", i, r)
+		}
+		if got := e.svc.Stats()["fraud_flagged"]; got != float64(max(0, i-1)) {
+			t.Errorf("after %d co-located assignments: fraud_flagged %v; want %v", i+1, got, max(0, i-1))
+		}
+		e.want(e.do("POST", "/v1/trips/"+tr.ID+"/cancel", `{"rider":"accomplice"}`), 200, "", "cancel")
+	}
+	if got := e.svc.Stats()["fraud_flagged"]; got != 1 {
+		t.Errorf("fraud_flagged: got %v; want 1", got)
+	}
+}

@@ -371,8 +371,8 @@ func (s *Service) offer(ctx context.Context, o geogrid.Offer) error {
 		s.publishTrip(t)
 	}
 	if err := s.send(o.Driver, frameOut{Type: "offer", Offer: &offerView{
-		Trip: o.Trip, Rider: o.Rider, Pickup: point{o.Lat, o.Lng}, ETASeconds: o.ETA.Seconds(),
-		Meters: o.Meters, Round: o.Round, Expires: o.Expires.UTC(),
+		Trip: o.Trip, Rider: o.Rider, Pickup: point{o.Lat, o.Lng}, ETASeconds: round1(o.ETA.Seconds()),
+		Meters: round1(o.Meters), Round: o.Round, Expires: o.Expires.UTC(),
 	}}); err != nil {
 		s.c.offersFailed.Add(1)
 		return err
