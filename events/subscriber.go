@@ -32,6 +32,17 @@ type SubscriberOptions struct {
 	// ends, so that work a handler finished is not done twice. Zero means 10s.
 	CommitTimeout time.Duration
 
+	// AsyncCommit moves commits off the handler's path. By default each
+	// message is committed right after its handler returns nil, before the
+	// next message of the partition is handled: a crash redelivers at most
+	// the messages being handled. With AsyncCommit a background goroutine
+	// commits, one commit per partition at a time, the latest message
+	// handled so far, so one commit round trip covers many messages and
+	// handlers never wait for the broker; a crash then also redelivers the
+	// messages handled since the last completed commit. A clean stop still
+	// commits everything handled. Delivery stays at-least-once either way.
+	AsyncCommit bool
+
 	// Logger receives handler failures and commit errors. Nil means discard.
 	Logger *slog.Logger
 }
@@ -120,10 +131,19 @@ func (s *Subscriber) Run(ctx context.Context) error {
 		}
 		return err
 	}
+	done := func(ctx context.Context, m *Message) { s.commit(ctx, mem, m) }
+	var ac *asyncCommitter
+	if s.o.AsyncCommit {
+		ac = newAsyncCommitter(ctx, s, mem)
+		done = ac.mark
+	}
 	if s.o.Concurrency == 1 {
-		err = s.serial(ctx, mem)
+		err = s.serial(ctx, mem, done)
 	} else {
-		err = s.parallel(ctx, mem)
+		err = s.parallel(ctx, mem, done)
+	}
+	if ac != nil {
+		ac.stop() // commits what the handlers finished
 	}
 	if cerr := mem.Close(); err == nil && cerr != nil && !errors.Is(cerr, ErrClosed) {
 		err = cerr
@@ -131,7 +151,10 @@ func (s *Subscriber) Run(ctx context.Context) error {
 	return err
 }
 
-func (s *Subscriber) serial(ctx context.Context, mem Member) error {
+// commitFunc records that the handler succeeded on a message.
+type commitFunc func(ctx context.Context, m *Message)
+
+func (s *Subscriber) serial(ctx context.Context, mem Member, done commitFunc) error {
 	for {
 		msg, err := mem.Fetch(ctx)
 		if err != nil {
@@ -141,13 +164,13 @@ func (s *Subscriber) serial(ctx context.Context, mem Member) error {
 			return err
 		}
 		s.fetched.Add(1)
-		if err := s.process(ctx, mem, &msg); err != nil {
+		if err := s.process(ctx, &msg, done); err != nil {
 			return err
 		}
 	}
 }
 
-func (s *Subscriber) parallel(parent context.Context, mem Member) error {
+func (s *Subscriber) parallel(parent context.Context, mem Member, done commitFunc) error {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	var (
@@ -161,7 +184,7 @@ func (s *Subscriber) parallel(parent context.Context, mem Member) error {
 		queues[i] = q
 		wg.Go(func() {
 			for msg := range q {
-				if err := s.process(ctx, mem, &msg); err != nil {
+				if err := s.process(ctx, &msg, done); err != nil {
 					errOnce.Do(func() { werr = err })
 					cancel()
 				}
@@ -195,10 +218,10 @@ func (s *Subscriber) parallel(parent context.Context, mem Member) error {
 	return err
 }
 
-// process runs the handler on msg until it succeeds, then commits. It
+// process runs the handler on msg until it succeeds, then calls done. It
 // returns nil when ctx ends first (leaving msg uncommitted) and a
 // *HandlerError when MaxAttempts runs out.
-func (s *Subscriber) process(ctx context.Context, mem Member, msg *Message) error {
+func (s *Subscriber) process(ctx context.Context, msg *Message, done commitFunc) error {
 	wait := s.o.Backoff
 	for attempt := 1; ; attempt++ {
 		if ctx.Err() != nil {
@@ -208,7 +231,7 @@ func (s *Subscriber) process(ctx context.Context, mem Member, msg *Message) erro
 		err := s.h(ctx, &m)
 		if err == nil {
 			s.handled.Add(1)
-			s.commit(ctx, mem, msg)
+			done(ctx, msg)
 			return nil
 		}
 		s.failures.Add(1)
@@ -233,16 +256,89 @@ func (s *Subscriber) process(ctx context.Context, mem Member, msg *Message) erro
 	}
 }
 
-func (s *Subscriber) commit(ctx context.Context, mem Member, msg *Message) {
+// commit commits msg and reports whether it worked.
+func (s *Subscriber) commit(ctx context.Context, mem Member, msg *Message) bool {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.o.CommitTimeout)
 	err := mem.Commit(cctx, *msg)
 	cancel()
 	if err == nil {
 		s.committed.Add(1)
-		return
+		return true
 	}
 	s.commitErrors.Add(1)
 	s.log.LogAttrs(ctx, slog.LevelWarn, "events: commit failed; the message may be delivered again",
 		slog.String("topic", msg.Topic), slog.Int("partition", msg.Partition),
 		slog.Int64("offset", msg.Offset), slog.Any("err", err))
+	return false
+}
+
+// asyncCommitter commits in a goroutine of its own the latest handled
+// message of each partition.
+type asyncCommitter struct {
+	ctx  context.Context
+	s    *Subscriber
+	mem  Member
+	kick chan struct{} // a mark is waiting
+	quit chan struct{}
+	wg   sync.WaitGroup
+
+	mu     sync.Mutex
+	latest map[int]Message // partition -> last handled, not yet committed
+}
+
+func newAsyncCommitter(ctx context.Context, s *Subscriber, mem Member) *asyncCommitter {
+	c := &asyncCommitter{
+		ctx: ctx, s: s, mem: mem,
+		kick: make(chan struct{}, 1), quit: make(chan struct{}),
+		latest: make(map[int]Message),
+	}
+	c.wg.Go(func() {
+		for {
+			select {
+			case <-c.kick:
+				c.flush()
+			case <-c.quit:
+				return
+			}
+		}
+	})
+	return c
+}
+
+// mark records that the handler succeeded on m.
+func (c *asyncCommitter) mark(_ context.Context, m *Message) {
+	c.mu.Lock()
+	if cur, ok := c.latest[m.Partition]; !ok || m.Offset > cur.Offset {
+		c.latest[m.Partition] = Message{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}
+	}
+	c.mu.Unlock()
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// flush commits every marked partition. A failed commit stays marked,
+// unless a later message of its partition was marked meanwhile.
+func (c *asyncCommitter) flush() {
+	c.mu.Lock()
+	batch := c.latest
+	c.latest = make(map[int]Message, len(batch))
+	c.mu.Unlock()
+	for _, m := range batch {
+		if !c.s.commit(c.ctx, c.mem, &m) {
+			c.mu.Lock()
+			if _, newer := c.latest[m.Partition]; !newer {
+				c.latest[m.Partition] = m
+			}
+			c.mu.Unlock()
+		}
+	}
+}
+
+// stop ends the goroutine and commits what is still marked.
+func (c *asyncCommitter) stop() {
+	close(c.quit)
+	c.wg.Wait()
+	c.flush()
 }
