@@ -31,7 +31,7 @@ func TestMapInChromium(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	args := append(testenv.ChromiumArgs(t.TempDir()), "--dump-dom", "--virtual-time-budget=10000",
-		e.srv.URL+"/map?radius=2000")
+		e.base+"/map?radius=2000")
 	out, err := exec.CommandContext(ctx, bin, args...).Output()
 	if err != nil {
 		t.Fatalf("chromium: %v", err)

@@ -50,14 +50,14 @@ func memoryStack(t *testing.T, s backends.Settings) *backends.Stack {
 // env is one running service behind an httptest server.
 type env struct {
 	t     *testing.T
-	srv   *httptest.Server
+	base  string // http://host:port of the service
 	svc   *rides.Service
 	stack *backends.Stack
 	clock *clock
 	stop  func() // stops Run and waits for it
 }
 
-func start(t *testing.T, newStack stackFunc, cfg rides.Config) *env {
+func start(t *testing.T, newStack stackFunc, cfg rides.Config, mods ...func(*rides.Config)) *env {
 	t.Helper()
 	c := &clock{}
 	st := newStack(t, backends.Settings{Now: c.Now})
@@ -66,6 +66,9 @@ func start(t *testing.T, newStack stackFunc, cfg rides.Config) *env {
 		cfg.Ops = ops.New("rides_test")
 	}
 	st.Apply(&cfg)
+	for _, mod := range mods {
+		mod(&cfg)
+	}
 	svc, err := rides.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +78,7 @@ func start(t *testing.T, newStack stackFunc, cfg rides.Config) *env {
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx) }()
 	var once sync.Once
-	e := &env{t: t, srv: srv, svc: svc, stack: st, clock: c}
+	e := &env{t: t, base: srv.URL, svc: svc, stack: st, clock: c}
 	e.stop = func() {
 		once.Do(func() {
 			cancel()
@@ -127,14 +130,14 @@ func (r resp) code(t *testing.T) string {
 
 func (e *env) do(method, path, body string) resp {
 	e.t.Helper()
-	req, err := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
+	req, err := http.NewRequest(method, e.base+path, strings.NewReader(body))
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	res, err := e.srv.Client().Do(req)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -230,7 +233,7 @@ type driver struct {
 }
 
 func (e *env) wsURL(query string) string {
-	return "ws" + strings.TrimPrefix(e.srv.URL, "http") + "/v1/drivers/ws?" + query
+	return "ws" + strings.TrimPrefix(e.base, "http") + "/v1/drivers/ws?" + query
 }
 
 func (e *env) connect(id string) *driver {

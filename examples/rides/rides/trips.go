@@ -300,7 +300,7 @@ func (s *Service) dispatch(ctx context.Context, t Trip) {
 	a, err := s.disp.Assign(context.WithValue(ctx, dispatchKey{}, &dispatchState{}), geogrid.Request{
 		Trip: t.ID, Rider: t.Rider, Lat: t.PickupLat, Lng: t.PickupLng, Premium: t.Premium,
 	})
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	fctx, cancel := detached(ctx)
 	defer cancel()
 	switch {
 	case err == nil && t.Premium:
@@ -333,20 +333,29 @@ func (s *Service) dispatch(ctx context.Context, t Trip) {
 
 // cancelDispatch cancels a trip that is still looking for a driver.
 func (s *Service) cancelDispatch(ctx context.Context, id, reason string) {
+	changed := false
 	t, err := s.transition(ctx, id, func(t *Trip) error {
 		if t.State != Requested && t.State != Offered {
 			return errUnchanged
 		}
 		t.State, t.Reason, t.Ended = Cancelled, reason, s.now()
+		changed = true
 		return nil
 	})
 	if err != nil {
 		s.log.Error("cancel trip", "trip", id, "reason", reason, "err", err)
 		return
 	}
-	if t.State == Cancelled && t.Reason == reason {
+	if changed {
 		s.ended(ctx, t)
 	}
+}
+
+// detached returns a context for the work that must follow a committed
+// transition (releasing claims, telling the driver, writing the history)
+// even when the request that caused it is gone.
+func detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 }
 
 // offer is the Dispatcher's Offerer: it marks the trip offered before the
@@ -447,7 +456,7 @@ func (s *Service) Accept(ctx context.Context, driver, trip string) (Trip, error)
 		return nil
 	})
 	if err != nil {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		rctx, cancel := detached(ctx)
 		defer cancel()
 		s.release(rctx, trip, driver)
 		return Trip{}, err
@@ -504,8 +513,10 @@ func (s *Service) Complete(ctx context.Context, driver, trip string) (Trip, erro
 		return t, err
 	}
 	s.c.completed.Add(1)
-	s.release(ctx, t.ID, driver)
-	s.ended(ctx, t)
+	dctx, cancel := detached(ctx)
+	defer cancel()
+	s.release(dctx, t.ID, driver)
+	s.ended(dctx, t)
 	return t, nil
 }
 
@@ -534,6 +545,8 @@ func (s *Service) Cancel(ctx context.Context, rider, trip string) (Trip, error) 
 	if err != nil || !changed {
 		return t, err
 	}
+	ctx, cancel := detached(ctx)
+	defer cancel()
 	s.mu.Lock()
 	stop := s.dispatches[trip]
 	s.mu.Unlock()

@@ -1,0 +1,245 @@
+package rides_test
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sysblocks/sysblocks/examples/rides/backends"
+	"github.com/sysblocks/sysblocks/examples/rides/rides"
+	"github.com/sysblocks/sysblocks/internal/testenv"
+)
+
+// flakyHistory is a History that fails while fail is set.
+type flakyHistory struct {
+	rides.History
+	fail atomic.Bool
+}
+
+func (f *flakyHistory) Put(ctx context.Context, t rides.Trip) error {
+	if f.fail.Load() {
+		return errors.New("history down")
+	}
+	return f.History.Put(ctx, t)
+}
+
+// TestHistoryRetry: a trip that ends while the history is down stays in the
+// current store, and the archiver writes it once the history is back.
+func TestHistoryRetry(t *testing.T) {
+	var fh *flakyHistory
+	e := start(t, memoryStack, rides.Config{}, func(c *rides.Config) {
+		fh = &flakyHistory{History: c.History}
+		c.History = fh
+	})
+	d := e.connect("hd")
+	d.ping(pickLat, pickLng)
+	fh.fail.Store(true)
+	tr := e.book("hr", true)
+	e.tripIn(tr.ID, "accepted")
+	d.await("assigned", func(f frame) bool { return f.Type == "assigned" })
+	d.request(map[string]any{"type": "start", "trip": tr.ID})
+	if r := d.request(map[string]any{"type": "complete", "trip": tr.ID}); r.Type != "completed" {
+		t.Fatalf("complete while the history is down: got %+v; want completed", r)
+	}
+	history := func() []tripJSON {
+		var h struct{ Trips []tripJSON }
+		e.do("GET", "/v1/riders/hr/trips", "").json(t, &h)
+		return h.Trips
+	}
+	if n := len(history()); n != 0 || e.svc.Stats()["history_errors"] != 1 {
+		t.Fatalf("history: got %d trips, %v errors; want 0 and 1", n, e.svc.Stats()["history_errors"])
+	}
+	e.clock.Advance(rides.DefaultRetain + time.Minute)
+	ctx := context.Background()
+	if _, err := e.svc.Archive(ctx); err == nil {
+		t.Fatal("Archive with the history down: got nil; want an error")
+	}
+	if got := e.trip(tr.ID); got.State != "completed" {
+		t.Fatalf("after a failed archive: got %+v; want the trip kept", got)
+	}
+	fh.fail.Store(false)
+	if n, err := e.svc.Archive(ctx); n != 1 || err != nil {
+		t.Fatalf("Archive: got %d, %v; want 1, nil", n, err)
+	}
+	if h := history(); len(h) != 1 || h[0].ID != tr.ID || h[0].State != "completed" {
+		t.Errorf("history: got %+v; want the completed trip", h)
+	}
+	e.want(e.do("GET", "/v1/trips/"+tr.ID, ""), 404, "not_found", "archived trip")
+}
+
+// crashConfig tells the child process of TestCrashDuringDispatch where the
+// real servers and the test's names are.
+type crashConfig struct {
+	RedisAddr, RedisPrefix   string
+	MySQLDSN                 string
+	CassandraHosts           []string
+	Keyspace                 string
+	Brokers                  []string
+	LocationTopic, TripTopic string
+	Group                    string
+}
+
+const crashEnv = "RIDES_CRASH_CHILD"
+
+// TestCrashDuringDispatch kills (SIGKILL) a rides process on the real
+// servers while a trip is offered to a driver, then starts a new process on
+// the same servers: its archiver cancels the orphaned trip as
+// dispatch_lost, the trip is in the history, and the rider can book again.
+func TestCrashDuringDispatch(t *testing.T) {
+	if v := os.Getenv(crashEnv); v != "" {
+		crashChild(t, v)
+		return
+	}
+	r := testenv.Redis(t)
+	m := testenv.MySQL(t)
+	k := testenv.Kafka(t)
+	c := testenv.Cassandra(t)
+	cc := crashConfig{
+		RedisAddr: r.Addr, RedisPrefix: r.Key("grid"), MySQLDSN: m.DSN,
+		CassandraHosts: backends.Split(os.Getenv(testenv.EnvCassandra)), Keyspace: c.Keyspace, Brokers: k.Brokers,
+		LocationTopic: k.Topic(3), TripTopic: k.Topic(3), Group: testenv.Name(t, "crash"),
+	}
+	b, _ := json.Marshal(cc)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashDuringDispatch$")
+	cmd.Env = append(os.Environ(), crashEnv+"="+string(b))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	killed := false
+	t.Cleanup(func() {
+		if !killed {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+	sc := bufio.NewScanner(out)
+	base := ""
+	for sc.Scan() {
+		if u, ok := strings.CutPrefix(sc.Text(), "URL "); ok {
+			base = u
+			break
+		}
+	}
+	if base == "" {
+		t.Fatalf("child printed no URL: %v", sc.Err())
+	}
+	go func() { // drain the rest of the child's output
+		for sc.Scan() {
+		}
+	}()
+	child := &env{t: t, base: base}
+	d := child.connect("crash-d")
+	d.ping(pickLat, pickLng)
+	tr := child.book("crash-r", false)
+	d.offer(tr.ID)
+	if got := child.trip(tr.ID); got.State != "offered" {
+		t.Fatalf("before the crash: got %+v; want offered", got)
+	}
+
+	// SIGKILL mid-dispatch: no cleanup runs in the child.
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	killed = true
+	d.closed()
+
+	e := start(t, func(t *testing.T, s backends.Settings) *backends.Stack {
+		s.RedisPrefix, s.LocationTopic, s.TripTopic = cc.RedisPrefix, cc.LocationTopic, cc.TripTopic
+		s.Group = cc.Group + "_after"
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		st, err := backends.Real(ctx, backends.Clients{Redis: r.Client, MySQL: m.DB, Cassandra: c.Session, Brokers: k.Brokers}, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = st.Close() })
+		return st
+	}, rides.Config{})
+	if got := e.trip(tr.ID); got.State != "offered" {
+		t.Fatalf("after the crash: got %+v; want still offered in MariaDB", got)
+	}
+	e.want(e.do("POST", "/v1/trips", `{"rider":"crash-r","lat":1,"lng":2,"dest_lat":1.01,"dest_lng":2.01}`), 409, "rider_busy", "book while the orphan is active")
+	e.clock.Advance(10 * time.Minute) // longer than any dispatch: OfferTimeout * Rounds + 1 min
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := e.svc.Archive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := e.trip(tr.ID)
+	if got.State != "cancelled" || got.Reason != rides.ReasonLost {
+		t.Fatalf("orphaned trip: got %+v; want cancelled, %s", got, rides.ReasonLost)
+	}
+	var h struct{ Trips []tripJSON }
+	e.do("GET", "/v1/riders/crash-r/trips", "").json(t, &h)
+	if len(h.Trips) != 1 || h.Trips[0].ID != tr.ID {
+		t.Errorf("history of crash-r: got %+v; want the orphaned trip", h.Trips)
+	}
+	e.want(e.do("POST", "/v1/trips", `{"rider":"crash-r","lat":1,"lng":2,"dest_lat":1.01,"dest_lng":2.01}`), 202, "", "book after recovery")
+}
+
+// crashChild serves rides on the real servers until it is killed.
+func crashChild(t *testing.T, config string) {
+	var cc crashConfig
+	if err := json.Unmarshal([]byte(config), &cc); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	db, err := sql.Open("mysql", cc.MySQLDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := backends.CassandraSession(ctx, cc.CassandraHosts, cc.Keyspace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := backends.Real(ctx, backends.Clients{
+		Redis: redis.NewClient(&redis.Options{Addr: cc.RedisAddr}), MySQL: db, Cassandra: sess, Brokers: cc.Brokers,
+	}, backends.Settings{RedisPrefix: cc.RedisPrefix, LocationTopic: cc.LocationTopic, TripTopic: cc.TripTopic, Group: cc.Group})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg rides.Config
+	st.Apply(&cfg)
+	svc, err := rides.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = svc.Run(ctx) }()
+	go func() { _ = http.Serve(ln, svc.Handler()) }()
+	for svc.Stats() == nil || !healthy("http://"+ln.Addr().String()) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	os.Stdout.WriteString("URL http://" + ln.Addr().String() + "\n")
+	time.Sleep(time.Hour) // until SIGKILL
+}
+
+func healthy(base string) bool {
+	res, err := http.Get(base + "/healthz")
+	if err != nil {
+		return false
+	}
+	res.Body.Close()
+	return res.StatusCode == http.StatusOK
+}
