@@ -37,21 +37,20 @@ CREATE TABLE IF NOT EXISTS reservation_booking (
     PRIMARY KEY (id),
     UNIQUE KEY reservation_booking_rebooks (rebooks),
     KEY reservation_booking_deadline (state, expires_at),
-    KEY reservation_booking_checkout (state, check_out),
-    KEY reservation_booking_user (user_id, check_in)
+    KEY reservation_booking_checkout (state, check_out)
 ) ENGINE=InnoDB;
 
 -- The rooms a Reserved hold still claims, one row per night. A row leaves
 -- this table in the transaction that returns its rooms to available (hold
 -- expired, failed or cancelled) or turns them into booked rooms (paid).
+-- Rows are locked only by primary-key equality.
 CREATE TABLE IF NOT EXISTS reservation_claim (
     room_id    VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
     night      DATE NOT NULL,
     booking_id VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
     quantity   INT NOT NULL,
     expires_at DATETIME(6) NOT NULL,
-    PRIMARY KEY (room_id, night, booking_id),
-    KEY reservation_claim_booking (booking_id)
+    PRIMARY KEY (room_id, night, booking_id)
 ) ENGINE=InnoDB;
 
 -- One row per idempotency key: the request's fingerprint and its outcome

@@ -15,29 +15,34 @@
 //
 // A hold is one READ COMMITTED transaction. It inserts the idempotency row
 // first (a concurrent request with the same key waits on that row and then
-// replays the outcome), then the booking row, then takes the rooms of every
-// night with one conditional decrement,
+// replays the outcome), then the booking row and one claim row per night,
+// and last takes the rooms of every night with one conditional decrement,
 //
 //	UPDATE reservation_inventory SET available = available - q
 //	WHERE room_id = ? AND night >= ? AND night < ? AND available >= q
 //
-// and inserts one claim per night. If the update changed fewer rows than the
-// stay has nights, the transaction is rolled back and retried on a slow
-// path: it locks the nights with SELECT ... FOR UPDATE, deletes the claims
-// of those nights whose deadline has passed and adds their rooms back
-// (the lazy release that makes expiry exact without a sweeper), then either
-// takes the rooms or records the sold-out outcome, and commits.
+// then commits. If the update changed fewer rows than the stay has nights,
+// the transaction is rolled back and retried on a slow path: it locks the
+// nights with SELECT ... FOR UPDATE, deletes the claims of those nights
+// whose deadline has passed and adds their rooms back (the lazy release
+// that makes expiry exact without a sweeper), then either takes the rooms
+// or records the sold-out outcome, and commits.
 //
 // # Lock order
 //
-// Every transaction locks, in this order: the booking row (by primary key),
-// then the inventory rows of the room's nights in ascending date order
-// (one range statement on the primary key), then claim rows. Claims are
-// read, inserted or deleted only under the inventory locks of their nights.
-// Since one booking is for one room, no two transactions wait on each
-// other in opposite orders, so holds, payments, cancellations and the
-// sweeper do not deadlock among themselves. Deadlocks (1213) and lock wait
-// timeouts (1205) with other work are rolled back and returned as
+// Transactions wait only on booking rows and inventory rows, in this
+// order: the booking row (by primary key), then the inventory rows of the
+// room's nights in ascending date order (one range statement on the
+// primary key). Claim rows are locked only by primary-key equality, and
+// only by a transaction that holds the inventory locks of their nights, or
+// by the transaction inserting them for a new hold, whose ID nobody else
+// knows; the expired claims to release are found with a plain read. So no
+// transaction ever waits on a claim row, and a new hold can insert its
+// booking and claim rows before it locks the inventory, which keeps the
+// lock on a hot night to the decrement and the commit. Since a booking is
+// for one room, holds, payments, cancellations and the sweeper do not
+// deadlock among themselves. Deadlocks (1213) and lock wait timeouts
+// (1205) with other work are rolled back and returned as
 // [reservation.ErrConflict], which the [reservation.Service] retries;
 // [Options.LockTimeout] bounds each wait.
 //
@@ -291,32 +296,92 @@ func (s *Store) lockNights(ctx context.Context, tx *sql.Tx, room string, from, t
 	return out, rows.Err()
 }
 
-// deleteClaims deletes the claims matched by where and returns the rooms
-// they held per night.
-func (s *Store) deleteClaims(ctx context.Context, tx *sql.Tx, where string, args ...any) (map[reservation.Date]int, error) {
-	rows, err := tx.QueryContext(ctx, s.prefix+"DELETE FROM reservation_claim WHERE "+where+" RETURNING night, quantity", args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
+// deleteClaims deletes the claims of room with the given (night, booking
+// ID) keys, by primary key, and returns the rooms they held per night.
+// Deleting by primary-key equality only never waits on a row that another
+// transaction is inserting.
+func (s *Store) deleteClaims(ctx context.Context, tx *sql.Tx, room string, keys []claimKey) (map[reservation.Date]int, error) {
 	out := make(map[reservation.Date]int)
-	for rows.Next() {
-		var d reservation.Date
-		var q int
-		if err := rows.Scan(dateCol{&d}, &q); err != nil {
+	for len(keys) > 0 {
+		batch := keys[:min(len(keys), 200)]
+		keys = keys[len(batch):]
+		var q strings.Builder
+		args := make([]any, 0, 1+2*len(batch))
+		q.WriteString("DELETE FROM reservation_claim WHERE room_id = ? AND (")
+		args = append(args, room)
+		for i, k := range batch {
+			if i > 0 {
+				q.WriteString(" OR ")
+			}
+			q.WriteString("(night = ? AND booking_id = ?)")
+			args = append(args, day(k.night), k.id)
+		}
+		q.WriteString(") RETURNING night, quantity")
+		rows, err := tx.QueryContext(ctx, s.prefix+q.String(), args...)
+		if err != nil {
 			return nil, err
 		}
-		out[d] += q
+		for rows.Next() {
+			var d reservation.Date
+			var n int
+			if err := rows.Scan(dateCol{&d}, &n); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[d] += n
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
-	return out, rows.Err()
+	return out, nil
+}
+
+type claimKey struct {
+	night reservation.Date
+	id    string
+}
+
+// ownClaims deletes the claims of booking b and returns the rooms they held
+// per night.
+func (s *Store) ownClaims(ctx context.Context, tx *sql.Tx, b reservation.Booking) (map[reservation.Date]int, error) {
+	keys := make([]claimKey, 0, nights(b))
+	for d := b.CheckIn; d < b.CheckOut; d++ {
+		keys = append(keys, claimKey{d, b.ID})
+	}
+	return s.deleteClaims(ctx, tx, b.Room, keys)
 }
 
 // releaseExpired deletes the claims on room's nights in [from, to) whose
 // deadline is at or before now and adds their rooms back, updating avail.
-// The caller holds the nights' locks.
+// The caller holds the nights' locks, which every transaction that deletes
+// a claim holds too, so the claims found by the plain read below are still
+// there when they are deleted.
 func (s *Store) releaseExpired(ctx context.Context, tx *sql.Tx, room string, from, to reservation.Date, now time.Time, avail map[reservation.Date]int) error {
-	freed, err := s.deleteClaims(ctx, tx, "room_id = ? AND night >= ? AND night < ? AND expires_at <= ?",
+	rows, err := tx.QueryContext(ctx,
+		"SELECT night, booking_id FROM reservation_claim WHERE room_id = ? AND night >= ? AND night < ? AND expires_at <= ?",
 		room, day(from), day(to), ts(now))
+	if err != nil {
+		return err
+	}
+	var keys []claimKey
+	for rows.Next() {
+		var k claimKey
+		if err := rows.Scan(dateCol{&k.night}, &k.id); err != nil {
+			rows.Close()
+			return err
+		}
+		keys = append(keys, k)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	freed, err := s.deleteClaims(ctx, tx, room, keys)
 	if err != nil {
 		return err
 	}
@@ -497,7 +562,6 @@ func (s *Store) hold(ctx context.Context, tx *sql.Tx, b reservation.Booking, fin
 		}
 		return err
 	}
-	n := nights(b)
 	if slow {
 		avail, err := s.lockNights(ctx, tx, b.Room, b.CheckIn, b.CheckOut)
 		if err != nil {
@@ -518,8 +582,10 @@ func (s *Store) hold(ctx context.Context, tx *sql.Tx, b reservation.Booking, fin
 			}
 		}
 	}
-	// The booking row is new: inserting it takes no lock anyone waits on,
-	// so it goes before the inventory locks to keep them short.
+	// The booking row and the claims are new rows with an ID nobody else
+	// knows: inserting them waits on no one, so they go before the
+	// inventory locks, which are then held only for the decrement and the
+	// commit.
 	if _, err := s.exec(ctx, tx, "INSERT INTO reservation_booking ("+bookingCols+
 		") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		b.ID, b.Key, b.User, b.Room, day(b.CheckIn), day(b.CheckOut), b.Quantity, string(b.State), string(b.Reason),
@@ -529,18 +595,7 @@ func (s *Store) hold(ctx context.Context, tx *sql.Tx, b reservation.Booking, fin
 		}
 		return err
 	}
-	took, err := s.exec(ctx, tx,
-		"UPDATE reservation_inventory SET available = available - ? WHERE room_id = ? AND night >= ? AND night < ? AND available >= ?",
-		b.Quantity, b.Room, day(b.CheckIn), day(b.CheckOut), b.Quantity)
-	if err != nil {
-		return err
-	}
-	if int(took) != n {
-		if slow {
-			return fmt.Errorf("hold %s: %d of %d nights taken under lock", b.ID, took, n)
-		}
-		return domain{errSlowPath}
-	}
+	n := nights(b)
 	if b.State == reservation.Reserved {
 		var q strings.Builder
 		q.WriteString("INSERT INTO reservation_claim (room_id, night, booking_id, quantity, expires_at) VALUES ")
@@ -555,6 +610,18 @@ func (s *Store) hold(ctx context.Context, tx *sql.Tx, b reservation.Booking, fin
 		if _, err := s.exec(ctx, tx, q.String(), args...); err != nil {
 			return err
 		}
+	}
+	took, err := s.exec(ctx, tx,
+		"UPDATE reservation_inventory SET available = available - ? WHERE room_id = ? AND night >= ? AND night < ? AND available >= ?",
+		b.Quantity, b.Room, day(b.CheckIn), day(b.CheckOut), b.Quantity)
+	if err != nil {
+		return err
+	}
+	if int(took) != n {
+		if slow {
+			return fmt.Errorf("hold %s: %d of %d nights taken under lock", b.ID, took, n)
+		}
+		return domain{errSlowPath}
 	}
 	return nil
 }
@@ -642,7 +709,7 @@ func (s *Store) Transition(ctx context.Context, id string, t reservation.Transit
 			if _, err := s.lockNights(ctx, tx, b.Room, b.CheckIn, b.CheckOut); err != nil {
 				return err
 			}
-			freed, err := s.deleteClaims(ctx, tx, "booking_id = ?", b.ID)
+			freed, err := s.ownClaims(ctx, tx, b)
 			if err != nil {
 				return err
 			}
@@ -679,7 +746,7 @@ func (s *Store) book(ctx context.Context, tx *sql.Tx, b reservation.Booking, now
 	if err != nil {
 		return err
 	}
-	own, err := s.deleteClaims(ctx, tx, "booking_id = ?", b.ID)
+	own, err := s.ownClaims(ctx, tx, b)
 	if err != nil {
 		return err
 	}

@@ -91,7 +91,8 @@ type svcFixture struct {
 	clock *Clock
 	rec   *Recorder
 	room  string
-	n     int // nights with inventory, from D0
+	n     int                    // nights with inventory, from D0
+	svcs  []*reservation.Service // f.svc and the Services of handles
 }
 
 // newSvc returns a Service on a new handle with a fake clock at base, and
@@ -171,15 +172,31 @@ func (f *svcFixture) wantEvents(id string, want ...reservation.EventType) {
 // handles returns n Services on n handles of the backend, sharing f's
 // clock and recorder, as n servers would be.
 func (f *svcFixture) handles(cfg Config, n int) []*reservation.Service {
-	out := []*reservation.Service{f.svc}
-	for len(out) < n {
+	if len(f.svcs) == 0 {
+		f.svcs = []*reservation.Service{f.svc}
+	}
+	for len(f.svcs) < n {
 		svc, err := reservation.New(cfg.Open(f.t), &reservation.Options{Now: f.clock.Now, Emitter: f.rec})
 		if err != nil {
 			f.t.Fatal(err)
 		}
-		out = append(out, svc)
+		f.svcs = append(f.svcs, svc)
 	}
-	return out
+	return f.svcs[:n]
+}
+
+// wantNoRetries checks that no Service retried an operation: in a race of
+// holds with distinct keys, a retry means the store reported a deadlock or
+// a lock wait timeout.
+func (f *svcFixture) wantNoRetries() {
+	f.t.Helper()
+	var n uint64
+	for _, svc := range f.svcs {
+		n += svc.Stats().Retries
+	}
+	if n != 0 {
+		f.t.Fatalf("%d operations retried after ErrConflict; want none (a deadlock or lock wait timeout)", n)
+	}
 }
 
 // race runs n goroutines released together, each calling fn(i, svc) with
@@ -237,6 +254,7 @@ func testOverbookingOneNight(t *testing.T, cfg Config) {
 			cfg.Goroutines, ok, len(won), soldOut)
 	}
 	f.wantAvail(0)
+	f.wantNoRetries()
 }
 
 // Rule: overlapping multi-night stays competing for the last 10 rooms of
@@ -261,6 +279,7 @@ func testOverbookingOverlapping(t *testing.T, cfg Config) {
 		t.Fatalf("%d overlapping stays for 10 rooms: %d holds; want exactly 10", cfg.Goroutines, ok)
 	}
 	f.wantAvail(10-early, 0, 0, 10-(ok-early))
+	f.wantNoRetries()
 }
 
 // Rule: at the deadline of 10 holds on the last 10 rooms, N goroutines and
@@ -288,6 +307,7 @@ func testOverbookingAtExpiry(t *testing.T, cfg Config) {
 	if ok-sweeps != 20 {
 		t.Fatalf("%d holds at the deadline of 10 holds on 2 nights of 10 rooms; want exactly 20", ok-sweeps)
 	}
+	f.wantNoRetries()
 	if _, err := f.svc.Sweep(f.ctx); err != nil {
 		t.Fatal(err)
 	}
