@@ -41,6 +41,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -59,10 +60,11 @@ import (
 
 var (
 	conc     = flag.Int("c", 32, "concurrent keep-alive connections")
-	duration = flag.Duration("d", 2*time.Second, "duration of one round")
-	reps     = flag.Int("reps", 5, "rounds per handler; the median is reported")
+	duration = flag.Duration("d", 1500*time.Millisecond, "duration of one round")
+	reps     = flag.Int("reps", 7, "rounds per handler; the median is reported")
 	nLinks   = flag.Int("links", 1000, "links created and requested in turn")
-	real     = flag.Bool("real", false, "also measure the real setup (Redis cache, Cassandra links, Kafka clicks)")
+	realMode = flag.Bool("real", false, "also measure the real setup (Redis cache, Cassandra links, Kafka clicks)")
+	cpuProf  = flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 )
 
 const (
@@ -73,6 +75,16 @@ const (
 func main() {
 	flag.Parse()
 	log.SetFlags(0)
+	if *cpuProf != "" {
+		f, err := os.Create(*cpuProf)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	codec, err := shortid.New(7, []byte("bench key"), nil)
 	if err != nil {
 		log.Fatal(err)
@@ -93,8 +105,9 @@ func main() {
 	fmt.Printf("redirects: %d connections, %v rounds, median of %d; GOMAXPROCS=%d\n\n", *conc, *duration, *reps, maxprocs())
 	targets := []*server{bare, svc.server}
 	names := []string{"bare net/http 302", "urlshortener, memory"}
-	if *real {
-		r, err := setupReal(codec)
+	var r *realSetup
+	if *realMode {
+		r, err = setupReal(codec)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -113,6 +126,11 @@ func main() {
 	st := svc.svc.Stats()
 	fmt.Printf("\nmemory mode clicks: published %d, dropped %d, counted so far %d\n",
 		st.Batch.Published, st.Batch.Dropped, st.ClicksCounted)
+	if r != nil {
+		c := r.cached.svc.Stats()
+		fmt.Printf("real mode cache: hits %d, misses %d, store errors %d; clicks published %d, dropped %d, counted so far %d\n",
+			c.Cache.Hits, c.Cache.Misses, c.Cache.StoreErrors, c.Batch.Published, c.Batch.Dropped, c.ClicksCounted)
+	}
 }
 
 func maxprocs() int { return runtime.GOMAXPROCS(0) }

@@ -155,6 +155,7 @@ type Service struct {
 	handler       http.Handler
 	running       atomic.Bool
 	countFlush    time.Duration
+	fullSpace     bool // the codec's space is all of 62^length
 
 	pmu      sync.Mutex
 	pending  map[dayKey]int64 // clicks handled, not yet written to counts
@@ -254,6 +255,7 @@ func New(cfg Config) (*Service, error) {
 		log:           cfg.Logger,
 		ops:           cfg.Ops,
 		countFlush:    cfg.CountFlush,
+		fullSpace:     cfg.Codec.Space() == shortid.Capacity(cfg.Codec.Length()),
 		pending:       map[dayKey]int64{},
 		flushNow:      make(chan struct{}, 1),
 	}

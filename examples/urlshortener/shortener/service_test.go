@@ -3,6 +3,7 @@ package shortener_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -160,6 +161,34 @@ func TestCodesAndAliasesDisjoint(t *testing.T) {
 	c := e.create(map[string]any{"url": "https://example.com/"})
 	if r := e.do("POST", "/api/v1/links", body(map[string]any{"url": "https://x.example/", "alias": c.Code})); r.status != http.StatusBadRequest {
 		t.Fatalf("alias equal to code %s: %d; want 400", c.Code, r.status)
+	}
+}
+
+// With a code space smaller than 62^7, a 7-character code outside it is
+// malformed: 400, and no store call.
+func TestCodeOutsideSpace(t *testing.T) {
+	codec, err := shortid.New(7, []byte("test key"), &shortid.Options{Space: shortid.Capacity(6)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := start(t, memoryStack, shortener.Config{Codec: codec})
+	c := e.create(map[string]any{"url": "https://example.com/"})
+	if r := e.do("GET", "/"+c.Code, ""); r.status != http.StatusFound {
+		t.Fatalf("issued code: %d; want 302", r.status)
+	}
+	outside := ""
+	for i := 0; outside == ""; i++ {
+		cand := fmt.Sprintf("zz%05d", i)
+		if _, err := codec.Decode(cand); errors.Is(err, shortid.ErrRange) {
+			outside = cand
+		}
+	}
+	calls := e.links.calls.Load()
+	if r := e.do("GET", "/"+outside, ""); r.status != http.StatusBadRequest {
+		t.Fatalf("GET /%s outside the code space: %d; want 400", outside, r.status)
+	}
+	if e.links.calls.Load() != calls {
+		t.Fatal("a code outside the space reached the store")
 	}
 }
 

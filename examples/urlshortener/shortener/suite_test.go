@@ -107,7 +107,10 @@ func newCodec(t *testing.T) *shortid.Codec {
 func start(t *testing.T, mk stackFunc, cfg shortener.Config) *env {
 	t.Helper()
 	clk := newClock()
-	codec := newCodec(t)
+	codec := cfg.Codec
+	if codec == nil {
+		codec = newCodec(t)
+	}
 	st := mk(t, backends.Settings{Limit: codec.Space(), Now: clk.Now})
 	t.Cleanup(func() { _ = st.Close() })
 	st.Apply(&cfg)
