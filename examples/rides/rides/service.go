@@ -1,6 +1,7 @@
 package rides
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -254,11 +255,10 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, bad("Dispatch: %v", err)
 	}
-	offerTimeout, rounds := cmpOr(do.OfferTimeout, 15*time.Second), do.Rounds
-	if rounds == 0 {
-		rounds = 3
-	}
-	s.quoteRadius = min(cmpOrF(do.Radius, 3000), MaxRadius)
+	// The Dispatcher does not report its resolved options: these repeat
+	// the geogrid defaults (15 s offers, 3 rounds, 3 km).
+	offerTimeout, rounds := cmp.Or(do.OfferTimeout, 15*time.Second), cmp.Or(do.Rounds, 3)
+	s.quoteRadius = min(cmp.Or(do.Radius, 3000), MaxRadius)
 	s.stuckAfter = offerTimeout*time.Duration(rounds) + time.Minute
 
 	s.batch = events.NewBatchPublisher(cfg.Events, &events.BatchOptions{
@@ -272,20 +272,6 @@ func New(cfg Config) (*Service, error) {
 	s.registerOps()
 	s.handler = s.routes()
 	return s, nil
-}
-
-func cmpOr(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
-}
-
-func cmpOrF(v, def float64) float64 {
-	if v == 0 {
-		return def
-	}
-	return v
 }
 
 // now is the service clock to the millisecond, in UTC: the precision the

@@ -390,7 +390,7 @@ func (s *Service) offer(ctx context.Context, o geogrid.Offer) error {
 	return nil
 }
 
-// assigned books the bookkeeping of a trip that got its driver.
+// assigned does the bookkeeping of a trip that got its driver.
 func (s *Service) assigned(t Trip, a geogrid.Assignment) {
 	s.setBusy(t.Driver, t.ID)
 	s.c.acceptsWon.Add(1)
