@@ -126,7 +126,9 @@ func Kafka(t testing.TB) *KafkaEnv {
 	brokers := strings.Split(lookup(t, EnvKafka), ",")
 	ctx, cancel := context.WithTimeout(context.Background(), dialTimeout)
 	defer cancel()
-	c := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: dialTimeout}
+	tr := &kafka.Transport{}
+	defer tr.CloseIdleConnections()
+	c := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: dialTimeout, Transport: tr}
 	if _, err := c.Metadata(ctx, &kafka.MetadataRequest{}); err != nil {
 		t.Fatalf("testenv: kafka at %v (%s) does not answer: %v", brokers, EnvKafka, err)
 	}
@@ -142,7 +144,10 @@ func (e *KafkaEnv) Topic(partitions int) string {
 	name := Name(t, "sbt")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c := &kafka.Client{Addr: kafka.TCP(e.Brokers...), Timeout: 30 * time.Second}
+	// A transport of its own, closed below, so that no connection pool
+	// goroutine outlives the test (goleak checks would see it).
+	tr := &kafka.Transport{}
+	c := &kafka.Client{Addr: kafka.TCP(e.Brokers...), Timeout: 30 * time.Second, Transport: tr}
 	res, err := c.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{
 		Topic: name, NumPartitions: partitions, ReplicationFactor: 1,
 	}}})
@@ -168,10 +173,12 @@ func (e *KafkaEnv) Topic(partitions int) string {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	tr.CloseIdleConnections()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		_, _ = c.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: []string{name}})
+		tr.CloseIdleConnections()
 	})
 	return name
 }
