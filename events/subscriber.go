@@ -32,16 +32,17 @@ type SubscriberOptions struct {
 	// ends, so that work a handler finished is not done twice. Zero means 10s.
 	CommitTimeout time.Duration
 
-	// AsyncCommit moves commits off the handler's path. By default each
-	// message is committed right after its handler returns nil, before the
-	// next message of the partition is handled: a crash redelivers at most
-	// the messages being handled. With AsyncCommit a background goroutine
-	// commits, one commit per partition at a time, the latest message
-	// handled so far, so one commit round trip covers many messages and
-	// handlers never wait for the broker; a crash then also redelivers the
-	// messages handled since the last completed commit. A clean stop still
-	// commits everything handled. Delivery stays at-least-once either way.
-	AsyncCommit bool
+	// CommitInterval chooses how commits are made. Zero commits each
+	// message right after its handler returns nil, before the next message
+	// of the partition is handled: a crash redelivers at most the messages
+	// being handled, but each message waits for a commit round trip. A
+	// positive interval commits in a background goroutine instead, at most
+	// once per interval, the latest message handled in each partition: one
+	// round trip covers many messages and handlers never wait, and a crash
+	// also redelivers what was handled since the last completed commit.
+	// Either way delivery is at-least-once, and a clean stop commits
+	// everything handled.
+	CommitInterval time.Duration
 
 	// Logger receives handler failures and commit errors. Nil means discard.
 	Logger *slog.Logger
@@ -133,7 +134,7 @@ func (s *Subscriber) Run(ctx context.Context) error {
 	}
 	done := func(ctx context.Context, m *Message) { s.commit(ctx, mem, m) }
 	var ac *asyncCommitter
-	if s.o.AsyncCommit {
+	if s.o.CommitInterval > 0 {
 		ac = newAsyncCommitter(ctx, s, mem)
 		done = ac.mark
 	}
@@ -272,8 +273,8 @@ func (s *Subscriber) commit(ctx context.Context, mem Member, msg *Message) bool 
 	return false
 }
 
-// asyncCommitter commits in a goroutine of its own the latest handled
-// message of each partition.
+// asyncCommitter commits in a goroutine of its own, at most once per
+// CommitInterval, the latest handled message of each partition.
 type asyncCommitter struct {
 	ctx  context.Context
 	s    *Subscriber
@@ -296,8 +297,15 @@ func newAsyncCommitter(ctx context.Context, s *Subscriber, mem Member) *asyncCom
 		for {
 			select {
 			case <-c.kick:
-				c.flush()
 			case <-c.quit:
+				return
+			}
+			c.flush()
+			t := time.NewTimer(s.o.CommitInterval)
+			select {
+			case <-t.C:
+			case <-c.quit:
+				t.Stop()
 				return
 			}
 		}

@@ -10,15 +10,20 @@
 //     against a sender that costs nothing, against the live broker, and
 //     against a dead broker address; the baseline is a non-blocking send on
 //     a buffered channel;
-//   - BatchPublisher end to end: records published as fast as one goroutine
-//     can, flushed to Kafka at M records or T, counting what was published,
-//     dropped and failed, and how many Send calls carried them.
+//   - BatchPublisher end to end: records published at a steady 50k/s and
+//     as fast as one goroutine can, flushed to Kafka at M records or T,
+//     counting what was published, dropped and failed, and how many Send
+//     calls carried them;
+//   - consuming: events.Subscriber against a kafka-go Reader loop doing the
+//     same work (FetchMessage, then CommitMessages), with synchronous
+//     commits (Subscriber's default, Reader CommitInterval 0) and with
+//     background commits (CommitInterval 1s for both).
 //
 // Usage (Kafka from SYSBLOCKS_KAFKA_BROKERS, else 127.0.0.1:9092):
 //
 //	cd bench && go run ./events
 //
-// It creates one topic named sbbench_events_<random> and deletes it at the
+// It creates topics named sbbench_events_<random> and deletes them at the
 // end.
 package main
 
@@ -52,6 +57,7 @@ func main() {
 	brokersFlag := flag.String("brokers", def, "comma-separated Kafka brokers")
 	rounds := flag.Int("rounds", 9, "rounds per implementation and mode")
 	perRound := flag.Int("msgs", 20000, "messages per round")
+	consumeN := flag.Int("consume", 1000, "messages to consume per consumer case")
 	flag.Parse()
 	brokers := strings.Split(*brokersFlag, ",")
 
@@ -116,6 +122,9 @@ func main() {
 
 	fmt.Println("\n== BatchPublisher end to end on Kafka (M=1000, T=100ms, queue 10000) ==")
 	endToEnd(ctx, brokers, topic)
+
+	fmt.Printf("\n== consume in a new group: %d messages with synchronous commits, %d with background commits ==\n", *consumeN, 20**consumeN)
+	consume(ctx, brokers, *consumeN)
 }
 
 func createTopic(ctx context.Context, brokers []string) string {
@@ -342,6 +351,101 @@ func endToEnd(ctx context.Context, brokers []string, topic string) {
 			c.name, c.n, float64(busy.Nanoseconds())/float64(c.n), st.Published, st.Dropped, st.Failed,
 			cs.calls.Load(), float64(st.Published+st.Failed)/float64(max(1, cs.calls.Load())))
 	}
+}
+
+func consume(ctx context.Context, brokers []string, n int) {
+	topic := createTopic(ctx, brokers)
+	defer deleteTopic(ctx, brokers, topic)
+	w, done := writer(brokers, 100*time.Microsecond)
+	total := 20 * n
+	for sent := 0; sent < total; sent += 1000 {
+		ms := make([]kafka.Message, 1000)
+		for i := range ms {
+			ms[i] = kafka.Message{Topic: topic, Key: []byte("user-" + strconv.Itoa(i%100)), Value: make([]byte, 100)}
+		}
+		if err := w.WriteMessages(ctx, ms...); err != nil {
+			panic(err)
+		}
+	}
+	done()
+	var gid atomic.Int64
+	cfg := func(interval time.Duration) kafka.ReaderConfig {
+		c := kafkabus.NewReaderConfig(brokers, topic, fmt.Sprintf("%s_g%d", topic, gid.Add(1)))
+		c.CommitInterval = interval
+		c.JoinGroupBackoff = 200 * time.Millisecond
+		return c
+	}
+	count := func(interval time.Duration) int {
+		if interval > 0 {
+			return total
+		}
+		return n
+	}
+	// Both clocks start at the first message, so the group join is not counted.
+	reader := func(interval time.Duration) float64 {
+		r := kafka.NewReader(cfg(interval))
+		defer r.Close()
+		var start time.Time
+		for i := range count(interval) {
+			m, err := r.FetchMessage(ctx)
+			if err != nil {
+				panic(err)
+			}
+			if i == 0 {
+				start = time.Now()
+			}
+			if err := r.CommitMessages(ctx, m); err != nil {
+				panic(err)
+			}
+		}
+		return float64(count(interval)-1) / time.Since(start).Seconds()
+	}
+	subscriber := func(interval time.Duration) float64 {
+		recv, err := kafkabus.NewReceiver(cfg(0))
+		if err != nil {
+			panic(err)
+		}
+		rctx, cancel := context.WithCancel(ctx)
+		want := int64(count(interval))
+		var got atomic.Int64
+		var start, end time.Time
+		sub := events.NewSubscriber(recv, func(context.Context, *events.Message) error {
+			switch got.Add(1) {
+			case 1:
+				start = time.Now()
+			case want:
+				end = time.Now()
+				cancel()
+			}
+			return nil
+		}, &events.SubscriberOptions{CommitInterval: interval})
+		if err := sub.Run(rctx); err != nil {
+			panic(err)
+		}
+		return float64(want-1) / end.Sub(start).Seconds()
+	}
+	fmt.Println("(3 rounds per case, alternating which goes first; median msgs/s and median per-round ratio)")
+	fmt.Printf("%-12s %14s %18s %14s\n", "commits", "Reader msgs/s", "Subscriber msgs/s", "median ratio")
+	var subMedian [2]float64
+	for i, interval := range []time.Duration{0, time.Second} {
+		var rs, ss, ratios []float64
+		for round := range 3 {
+			var r, s float64
+			if round%2 == 0 {
+				r, s = reader(interval), subscriber(interval)
+			} else {
+				s, r = subscriber(interval), reader(interval)
+			}
+			rs, ss, ratios = append(rs, r), append(ss, s), append(ratios, s/r)
+		}
+		name := "synchronous"
+		if interval > 0 {
+			name = "background"
+		}
+		subMedian[i] = median(ss)
+		fmt.Printf("%-12s %14.0f %18.0f %14.3f\n", name, median(rs), median(ss), median(ratios))
+	}
+	fmt.Printf("(Subscriber with CommitInterval 1s / Subscriber default: %.0fx)\n", subMedian[1]/subMedian[0])
 }
 
 func median(xs []float64) float64 {

@@ -103,15 +103,15 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness, f Features) {
 	t.Run("RestartNoLoss", func(t *testing.T) { testRestartNoLoss(t, newHarness(t), events.SubscriberOptions{}) })
 	t.Run("StopWhileIdle", func(t *testing.T) { testStopWhileIdle(t, newHarness(t)) })
 	t.Run("KillProcess", func(t *testing.T) { killProcess(t, newHarness, f, false) })
-	// The same with commits off the handler's path.
-	async := events.SubscriberOptions{AsyncCommit: true}
-	t.Run("AsyncCommit/OrderPerKey", func(t *testing.T) { testOrderPerKey(t, newHarness(t), async) })
-	t.Run("AsyncCommit/OrderPerKeyConcurrent", func(t *testing.T) {
-		testOrderPerKey(t, newHarness(t), events.SubscriberOptions{AsyncCommit: true, Concurrency: 4})
+	// The same with commits in the background.
+	async := events.SubscriberOptions{CommitInterval: 20 * time.Millisecond}
+	t.Run("CommitInterval/OrderPerKey", func(t *testing.T) { testOrderPerKey(t, newHarness(t), async) })
+	t.Run("CommitInterval/OrderPerKeyConcurrent", func(t *testing.T) {
+		testOrderPerKey(t, newHarness(t), events.SubscriberOptions{CommitInterval: 20 * time.Millisecond, Concurrency: 4})
 	})
-	t.Run("AsyncCommit/StopMidHandler", func(t *testing.T) { testStopMidHandler(t, newHarness(t), async) })
-	t.Run("AsyncCommit/RestartNoLoss", func(t *testing.T) { testRestartNoLoss(t, newHarness(t), async) })
-	t.Run("AsyncCommit/KillProcess", func(t *testing.T) { killProcess(t, newHarness, f, true) })
+	t.Run("CommitInterval/StopMidHandler", func(t *testing.T) { testStopMidHandler(t, newHarness(t), async) })
+	t.Run("CommitInterval/RestartNoLoss", func(t *testing.T) { testRestartNoLoss(t, newHarness(t), async) })
+	t.Run("CommitInterval/KillProcess", func(t *testing.T) { killProcess(t, newHarness, f, true) })
 }
 
 func killProcess(t *testing.T, newHarness func(t *testing.T) Harness, f Features, async bool) {
@@ -720,7 +720,7 @@ const childEnv = "EVENTSTEST_CHILD"
 type childSpec struct {
 	Config, Topic, Group string
 	HangAt               int  // the handler hangs on its HangAt-th message
-	AsyncCommit          bool // SubscriberOptions.AsyncCommit
+	CommitInterval       time.Duration // SubscriberOptions.CommitInterval
 }
 
 // Child runs the child side of the SIGKILL test when the process was
@@ -765,20 +765,24 @@ func Child(newReceiver func(config, topic, group string) (events.Receiver, error
 		}
 		fmt.Printf("ok %d %d %s\n", m.Partition, m.Offset, m.Value)
 		return nil
-	}, &events.SubscriberOptions{AsyncCommit: spec.AsyncCommit})
+	}, &events.SubscriberOptions{CommitInterval: spec.CommitInterval})
 	err = sub.Run(context.Background())
 	fmt.Printf("exit run: %v\n", err)
 	os.Exit(2)
 }
 
 func testKillProcess(t *testing.T, h Remote, async bool) {
+	var interval time.Duration
+	if async {
+		interval = 20 * time.Millisecond
+	}
 	ctx := deadline(t)
 	topic := h.Topic(t, 2)
 	group := name(t, "g")
 	sent := msgs(topic, keys(10), 20)
 	publish(t, ctx, h, sent)
 
-	spec, _ := json.Marshal(childSpec{Config: h.Config(t), Topic: topic, Group: group, HangAt: 60, AsyncCommit: async})
+	spec, _ := json.Marshal(childSpec{Config: h.Config(t), Topic: topic, Group: group, HangAt: 60, CommitInterval: interval})
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"="+string(spec))
 	stdin, err := cmd.StdinPipe()
@@ -850,8 +854,8 @@ func testKillProcess(t *testing.T, h Remote, async bool) {
 		t.Errorf("%s, interrupted by the kill, was not delivered again", hung)
 	}
 	// With synchronous commits every message the child reported was
-	// committed before it fetched the next one; with AsyncCommit some may
-	// not have been, and duplicates are allowed.
+	// committed before it fetched the next one; with a CommitInterval some
+	// may not have been, and duplicates are allowed.
 	if dups != 0 && !async {
 		t.Errorf("%d messages the child had handled and committed came again; want 0", dups)
 	}
