@@ -719,7 +719,7 @@ const childEnv = "EVENTSTEST_CHILD"
 
 type childSpec struct {
 	Config, Topic, Group string
-	HangAt               int  // the handler hangs on its HangAt-th message
+	HangAt               int           // the handler hangs on its HangAt-th message
 	CommitInterval       time.Duration // SubscriberOptions.CommitInterval
 }
 
