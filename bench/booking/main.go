@@ -56,7 +56,8 @@ import (
 
 var (
 	clients     = flag.Int("clients", 64, "concurrent clients")
-	duration    = flag.Duration("duration", 10*time.Second, "length of each throughput run")
+	duration    = flag.Duration("duration", 20*time.Second, "time each seller sells in the throughput runs")
+	slicesN     = flag.Int("slices", 5, "the throughput runs alternate between the sellers in this many slices")
 	hotRooms    = flag.Int("hot-rooms", 200, "rooms offered on the hot room in the oversell run")
 	spreadRooms = flag.Int("spread-rooms", 5, "rooms offered per room type in the 1,000-room oversell run")
 	trials      = flag.Int("trials", 100, "unpaid holds per expiry-lag case")
@@ -119,12 +120,20 @@ func run() (err error) {
 	fmt.Printf("GOMAXPROCS=%d, %s, MariaDB %s, %d clients\n\n", runtime.GOMAXPROCS(0), runtime.Version(), version, *clients)
 
 	// Throughput.
-	fmt.Printf("Holds per second, %d clients, %v per run, one-night stays of one room, nothing sold out\n", *clients, *duration)
+	fmt.Printf("Holds per second, %d clients, %v per seller in %d alternating slices, one-night stays of one room, nothing sold out\n",
+		*clients, *duration, *slicesN)
 	fmt.Printf("%-22s %12s %12s %12s %8s\n", "case", "reservation", "naive", "ratio", "errors")
 	for _, rooms := range []int{1, 1000} {
-		ours := throughput(ctx, &ourSeller{store: store, prefix: "t" + strconv.Itoa(rooms)}, rooms)
-		naive := throughput(ctx, &naiveSeller{db: db, prefix: "t" + strconv.Itoa(rooms)}, rooms)
-		fmt.Printf("%-22s %12.0f %12.0f %11.2fx %8d\n", roomsLabel(rooms), ours.rate(), naive.rate(), ours.rate()/naive.rate(), ours.errors+naive.errors)
+		ours := &ourSeller{store: store, prefix: "t" + strconv.Itoa(rooms)}
+		naive := &naiveSeller{db: db, prefix: "t" + strconv.Itoa(rooms)}
+		ours.setup(ctx, rooms, reservation.MaxRooms)
+		naive.setup(ctx, rooms, reservation.MaxRooms)
+		var o, n result
+		for range *slicesN {
+			o.add(throughput(ctx, ours, rooms, *duration/time.Duration(*slicesN)))
+			n.add(throughput(ctx, naive, rooms, *duration/time.Duration(*slicesN)))
+		}
+		fmt.Printf("%-22s %12.0f %12.0f %11.2fx %8d\n", roomsLabel(rooms), o.rate(), n.rate(), o.rate()/n.rate(), o.errors+n.errors)
 	}
 	fmt.Println("ratio: reservation holds/s divided by naive holds/s in the same run; goal >= 0.5")
 
@@ -260,6 +269,10 @@ func (s *naiveSeller) oversold(ctx context.Context, rooms, each int) int {
 	return int(over.Int64)
 }
 
+// requests numbers every sale attempt of the program, so that each has an
+// idempotency key of its own.
+var requests atomic.Int64
+
 type result struct {
 	sold, attempts, errors int64
 	elapsed                time.Duration
@@ -268,19 +281,25 @@ type result struct {
 
 func (r result) rate() float64 { return float64(r.sold) / r.elapsed.Seconds() }
 
-// throughput runs clients sellers for the configured duration against
-// rooms rooms that cannot sell out.
-func throughput(ctx context.Context, s seller, rooms int) result {
-	s.setup(ctx, rooms, reservation.MaxRooms)
+func (r *result) add(o result) {
+	r.sold += o.sold
+	r.attempts += o.attempts
+	r.errors += o.errors
+	r.elapsed += o.elapsed
+}
+
+// throughput runs clients sellers for d against rooms rooms that cannot
+// sell out.
+func throughput(ctx context.Context, s seller, rooms int, d time.Duration) result {
 	var n, sold, errs atomic.Int64
-	stop := time.Now().Add(*duration)
+	stop := time.Now().Add(d)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range *clients {
 		wg.Go(func() {
 			for time.Now().Before(stop) {
-				i := int(n.Add(1))
-				ok, err := s.sell(ctx, mrand.IntN(rooms), i)
+				n.Add(1)
+				ok, err := s.sell(ctx, mrand.IntN(rooms), int(requests.Add(1)))
 				switch {
 				case err != nil:
 					if errs.Add(1) == 1 {
@@ -319,7 +338,8 @@ func oversell(ctx context.Context, s seller, rooms, each int) result {
 				}
 				room := left[r.IntN(len(left))]
 				mu.Unlock()
-				ok, err := s.sell(ctx, room, int(n.Add(1)))
+				n.Add(1)
+				ok, err := s.sell(ctx, room, int(requests.Add(1)))
 				if err != nil {
 					fe.set(err)
 					return

@@ -56,11 +56,9 @@ func IsChild() bool { return os.Getenv(ChildEnv) != "" }
 // "h <id>" once the hold returned, and confirms every other hold, printing
 // "c <id>" once Confirm returned.
 func ChildMain(open func(ctx context.Context) (reservation.Store, error)) {
-	if err := child(open); err != nil {
-		fmt.Fprintln(os.Stderr, "storetest child:", err)
-		os.Exit(1)
-	}
-	os.Exit(0)
+	err := child(open) // returns only on failure: the child runs until it is killed
+	fmt.Fprintln(os.Stderr, "storetest child:", err)
+	os.Exit(1)
 }
 
 func child(open func(ctx context.Context) (reservation.Store, error)) error {

@@ -43,7 +43,8 @@ func (c *Clock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// Recorder is an [reservation.Emitter] that keeps every event.
+// Recorder is a [reservation.Emitter] that keeps every event. It is safe
+// for concurrent use.
 type Recorder struct {
 	mu     sync.Mutex
 	events []reservation.Event

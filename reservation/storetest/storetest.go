@@ -106,8 +106,9 @@ func Run(t *testing.T, cfg Config) {
 	}
 }
 
-// Base is the first night used by the suite, and base its clock: the
-// suite's times are whole microseconds, which every backend stores exactly.
+// D0 is the first night the suite books. Its clock starts at base, and
+// every time it passes to a store is a whole number of microseconds, which
+// every backend stores exactly.
 var (
 	D0   = reservation.DateOf(2030, time.January, 10)
 	base = time.Date(2030, time.January, 1, 12, 0, 0, 0, time.UTC)
