@@ -136,8 +136,9 @@ type Options struct {
 	// NewID returns a fresh booking ID (1 to 64 printable ASCII
 	// characters). Nil means "bk_" and 26 random base32 characters.
 	NewID func() string
-	// NewInvoiceID returns the invoice ID of a booking being booked. Nil
-	// means "inv_" and 26 random base32 characters.
+	// NewInvoiceID returns the invoice ID of a booking being booked (1 to
+	// 64 printable ASCII characters). Nil means "inv_" and 26 random base32
+	// characters.
 	NewInvoiceID func(b Booking) string
 
 	// Logger receives failures that the service survives (emitter, alarm
@@ -522,9 +523,13 @@ func (s *Service) Confirm(ctx context.Context, id string, p Payment) (Booking, e
 			if late {
 				reason = ReasonLatePayment
 			}
+			inv, err := s.invoice(b)
+			if err != nil {
+				return b, err
+			}
 			nb, err := s.store.Transition(ctx, b.ID, Transition{
 				From: Reserved, Version: b.Version, To: Booked, Now: now,
-				Reason: reason, PaymentID: p.ID, InvoiceID: s.newInvoiceID(b),
+				Reason: reason, PaymentID: p.ID, InvoiceID: inv,
 			})
 			if errors.Is(err, ErrSoldOut) {
 				return s.refundHold(ctx, b, p, now)
@@ -555,6 +560,15 @@ func (s *Service) Confirm(ctx context.Context, id string, p Payment) (Booking, e
 			return s.refundCancelled(ctx, b, p, now)
 		}
 	})
+}
+
+// invoice returns a new invoice ID for b.
+func (s *Service) invoice(b Booking) (string, error) {
+	inv := s.newInvoiceID(b)
+	if !validID(inv, MaxIDLen) {
+		return "", fmt.Errorf("reservation: confirm %s: NewInvoiceID returned %q: %w", b.ID, inv, ErrInvalid)
+	}
+	return inv, nil
 }
 
 func duplicatePayment(b Booking, p Payment) error {
@@ -611,7 +625,11 @@ func (s *Service) rebook(ctx context.Context, b Booking, p Payment, now time.Tim
 		State: Booked, Reason: ReasonLatePayment, ExpiresAt: now,
 		PaymentID: p.ID, Rebooks: b.ID, Created: now, Updated: now, Version: 1,
 	}
-	nb.InvoiceID = s.newInvoiceID(nb)
+	inv, err := s.invoice(nb)
+	if err != nil {
+		return b, err
+	}
+	nb.InvoiceID = inv
 	h := sha256.Sum256([]byte("rebook/v1\x00" + p.ID))
 	out, replayed, err := s.store.Hold(ctx, nb, hex.EncodeToString(h[:]), now)
 	switch {

@@ -70,7 +70,8 @@ type Store interface {
 	// equals b.PaymentID, and with ErrIdempotencyMismatch otherwise.
 	//
 	// The caller guarantees a valid b (Version 1, State Reserved or
-	// Booked, Quantity >= 1, CheckIn < CheckOut) with a fresh ID.
+	// Booked, Quantity >= 1, CheckIn < CheckOut) with a fresh ID, and a
+	// fingerprint of at most 64 bytes.
 	Hold(ctx context.Context, b Booking, fingerprint string, now time.Time) (_ Booking, replayed bool, _ error)
 
 	// Get returns the booking with the given ID, or an error matching

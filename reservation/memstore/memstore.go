@@ -138,7 +138,9 @@ func (s *Store) take(b reservation.Booking, now time.Time, need func(reservation
 		r := s.rows[nightKey{b.Room, d}]
 		avail := 0
 		if r != nil {
-			releaseExpired(r, now)
+			if r.avail < b.Quantity { // release lazily, only when short
+				releaseExpired(r, now)
+			}
 			avail = r.avail
 		}
 		if avail < b.Quantity && short == nil {
