@@ -228,3 +228,30 @@ func TestSubscriberConcurrencyPerPartition(t *testing.T) {
 	}
 	t.Logf("peak parallel handlers: %d", peak.Load())
 }
+
+// With a CommitInterval, commits are fewer than messages, and stopping
+// commits the last message handled.
+func TestSubscriberCommitInterval(t *testing.T) {
+	var ms []events.Message
+	for i := range 100 {
+		ms = append(ms, events.Message{Topic: "t", Offset: int64(i)})
+	}
+	m := &fakeMember{msgs: ms}
+	ctx, cancel := context.WithCancel(context.Background())
+	var n atomic.Int32
+	s := events.NewSubscriber(&fakeReceiver{m: m}, func(context.Context, *events.Message) error {
+		if n.Add(1) == 100 {
+			cancel()
+		}
+		return nil
+	}, &events.SubscriberOptions{CommitInterval: time.Hour})
+	if err := s.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.commits) == 0 || len(m.commits) > 2 || m.commits[len(m.commits)-1] != 99 {
+		t.Errorf("commits %v; want one or two, the last at offset 99", m.commits)
+	}
+	if st := s.Stats(); st.Handled != 100 || st.Committed != uint64(len(m.commits)) {
+		t.Errorf("stats %+v; want 100 handled and %d committed", st, len(m.commits))
+	}
+}

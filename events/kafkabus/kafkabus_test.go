@@ -12,6 +12,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"go.uber.org/goleak"
 
 	"github.com/sysblocks/sysblocks/events"
 	"github.com/sysblocks/sysblocks/events/eventstest"
@@ -122,12 +123,39 @@ func kafkaHarness(t *testing.T) eventstest.Harness {
 }
 
 func TestConformanceKfake(t *testing.T) {
+	// Every goroutine of the subscribers, kafka-go's readers and writers and
+	// the brokers must be gone once each subtest has cleaned up.
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	eventstest.Run(t, kfakeHarness, eventstest.Features{KafkaPartitioner: true, Process: true})
 }
 
 func TestConformanceKafka(t *testing.T) {
 	testenv.Kafka(t) // skip early when unset
 	eventstest.Run(t, kafkaHarness, eventstest.Features{KafkaPartitioner: true, Process: true})
+}
+
+func TestMemberAfterClose(t *testing.T) {
+	c := newKfake(t)
+	if err := c.CreateTopic("t", 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	r, err := kafkabus.NewReceiver(kafkabus.NewReaderConfig(c.ListenAddrs(), "t", "g"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := r.Join(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Fetch(context.Background()); !errors.Is(err, events.ErrClosed) {
+		t.Errorf("Fetch after Close = %v; want ErrClosed", err)
+	}
+	if err := m.Commit(context.Background(), events.Message{Topic: "t"}); !errors.Is(err, events.ErrClosed) {
+		t.Errorf("Commit after Close = %v; want ErrClosed", err)
+	}
 }
 
 func TestPartitionMatchesKafkaGo(t *testing.T) {

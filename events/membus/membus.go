@@ -28,9 +28,11 @@ type Options struct {
 	// Send or Join. Zero means 1, Kafka's default num.partitions.
 	Partitions int
 
-	// Retention is how many messages each partition keeps; older ones are
-	// deleted, and a group whose committed offset falls before the oldest
-	// kept message resumes there. Zero means keep everything.
+	// Retention bounds the messages each partition keeps: when it holds
+	// twice Retention, the oldest are deleted down to Retention. A group
+	// whose committed offset falls before the oldest kept message resumes
+	// there, as a Kafka consumer does after log retention. Zero means keep
+	// everything.
 	Retention int
 
 	// Now stamps sent messages whose Time is zero. Nil means time.Now.

@@ -3,7 +3,12 @@ package membus_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -80,4 +85,133 @@ func TestClosedMember(t *testing.T) {
 	if err := m.Commit(ctx, events.Message{Topic: "t"}); !errors.Is(err, events.ErrClosed) {
 		t.Errorf("Commit after Close = %v; want ErrClosed", err)
 	}
+}
+
+func TestRetention(t *testing.T) {
+	b := membus.New(&membus.Options{Retention: 3})
+	ctx := context.Background()
+	for i := range 10 {
+		if err := b.Send(ctx, []events.Message{{Topic: "t", Value: []byte{byte(i)}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := b.Receiver("t", "g").Join(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	var got []int64
+	for {
+		fctx, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+		msg, err := m.Fetch(fctx)
+		cancel()
+		if err != nil {
+			break
+		}
+		if int64(msg.Value[0]) != msg.Offset {
+			t.Fatalf("offset %d holds value %d", msg.Offset, msg.Value[0])
+		}
+		got = append(got, msg.Offset)
+	}
+	if len(got) < 3 || len(got) > 5 || got[len(got)-1] != 9 {
+		t.Errorf("a new group got offsets %v; want the 3 to 5 newest, ending at 9", got)
+	}
+}
+
+// Publishers and members that keep joining and leaving, all at once: every
+// message is handled at least once, and no key ever skips ahead: message
+// n of a key is handled only after message n-1 was (rebalances may repeat
+// messages, never jump over one).
+func TestChurn(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	b := membus.New(nil)
+	if err := b.CreateTopic("t", 8); err != nil {
+		t.Fatal(err)
+	}
+	const publishers, perPublisher = 8, 400
+	var mu sync.Mutex
+	seen := map[string]int{} // "key/seq" -> deliveries
+	next := map[string]int{} // key -> highest seq handled + 1
+	handler := func(_ context.Context, m *events.Message) error {
+		var seq int
+		key, s, _ := strings.Cut(string(m.Value), "/")
+		fmt.Sscan(s, &seq)
+		mu.Lock()
+		defer mu.Unlock()
+		seen[string(m.Value)]++
+		if seq > next[key] {
+			t.Errorf("key %s: message %d handled before message %d", key, seq, next[key])
+		}
+		next[key] = max(next[key], seq+1)
+		return nil
+	}
+	stopPublishers := make(chan struct{})
+	var pubs sync.WaitGroup
+	for p := range publishers {
+		pubs.Go(func() {
+			pub := events.NewPublisher(b, nil)
+			for i := range perPublisher {
+				key := fmt.Sprintf("p%d-k%d", p, i%7)
+				seq := i / 7 // per key: 0, 1, 2, ...
+				err := pub.Publish(context.Background(), events.Message{Topic: "t", Key: []byte(key), Value: []byte(fmt.Sprintf("%s/%d", key, seq))})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if i%50 == 0 {
+					runtime.Gosched()
+				}
+			}
+		})
+	}
+	// Three members, each restarted every few milliseconds until the
+	// publishers are done.
+	var members sync.WaitGroup
+	for range 3 {
+		members.Go(func() {
+			for {
+				ctx, cancel := context.WithTimeout(context.Background(), 3*time.Millisecond)
+				err := events.NewSubscriber(b.Receiver("t", "g"), handler, &events.SubscriberOptions{Concurrency: 2}).Run(ctx)
+				cancel()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				select {
+				case <-stopPublishers:
+					return
+				default:
+				}
+			}
+		})
+	}
+	pubs.Wait()
+	close(stopPublishers)
+	members.Wait()
+	// A last member drains what is left.
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- events.NewSubscriber(b.Receiver("t", "g"), handler, nil).Run(ctx) }()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		mu.Lock()
+		n := len(seen)
+		mu.Unlock()
+		if n == publishers*perPublisher {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d messages handled", n, publishers*perPublisher)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, c := range seen {
+		total += c
+	}
+	t.Logf("%d messages, %d deliveries", len(seen), total)
 }
