@@ -29,6 +29,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -118,10 +119,11 @@ func main() {
 	results := measure(targets)
 	fmt.Printf("%-40s %9s %7s %10s %10s %11s %7s\n", "handler", "req/s", "ratio", "p50", "p99", "req/cpu-s", "ratio")
 	for i, res := range results {
-		fmt.Printf("%-40s %9.0f %7.2f %10v %10v %11.0f %7.2f\n", names[i], res.rps, res.rps/results[0].rps,
-			res.p50, res.p99, res.perCPU, res.perCPU/results[0].perCPU)
+		fmt.Printf("%-40s %9.0f %7.2f %10v %10v %11.0f %7.2f\n", names[i], res.rps, res.ratio,
+			res.p50, res.p99, res.perCPU, res.cpuRatio)
 	}
-	fmt.Println("\nreq/cpu-s: requests per CPU second of this process (server, load generator, click pipeline);")
+	fmt.Println("\nratio: against the bare handler's round just before, median over rounds.")
+	fmt.Println("req/cpu-s: requests per CPU second of this process (server, load generator, click pipeline);")
 	fmt.Println("it does not count the CPU of Redis, Cassandra or Kafka, and is steadier than req/s on a busy machine.")
 	st := svc.svc.Stats()
 	fmt.Printf("\nmemory mode clicks: published %d, dropped %d, counted so far %d\n",
@@ -190,13 +192,20 @@ func runService(codec *shortid.Codec, st *backends.Stack, mutate func(*shortener
 func (s *service) close() { s.server.close(); s.stop() }
 
 type result struct {
-	rps      float64 // requests per second of wall-clock time
-	perCPU   float64 // requests per second of CPU time used by this process
-	p50, p99 time.Duration
+	rps    float64 // requests per second of wall-clock time
+	perCPU float64 // requests per second of CPU time used by this process
+	// ratio and cpuRatio compare rps and perCPU with the baseline, round by
+	// round (median over rounds).
+	ratio, cpuRatio float64
+	p50, p99        time.Duration
 }
 
-// measure runs reps rounds of every server, alternating, and returns the
-// median round of each by requests per second.
+// measure runs reps rounds of every server, alternating, and returns for
+// each the median round by requests per second, with its ratios to the
+// first server taken round by round: the ratio of a round is against the
+// first server's round just before it, and the median of those ratios is
+// reported, which load from other processes disturbs less than a ratio of
+// medians.
 func measure(servers []*server) []result {
 	runs := make([][]result, len(servers))
 	for _, s := range servers {
@@ -209,18 +218,22 @@ func measure(servers []*server) []result {
 	}
 	out := make([]result, len(servers))
 	for i, rs := range runs {
-		slices.SortFunc(rs, func(a, b result) int {
-			switch {
-			case a.rps < b.rps:
-				return -1
-			case a.rps > b.rps:
-				return 1
-			}
-			return 0
-		})
-		out[i] = rs[len(rs)/2]
+		var ratios, cpuRatios []float64
+		for k, r := range rs {
+			ratios = append(ratios, r.rps/runs[0][k].rps)
+			cpuRatios = append(cpuRatios, r.perCPU/runs[0][k].perCPU)
+		}
+		byRPS := slices.Clone(rs)
+		slices.SortFunc(byRPS, func(a, b result) int { return cmp.Compare(a.rps, b.rps) })
+		out[i] = byRPS[len(byRPS)/2]
+		out[i].ratio, out[i].cpuRatio = median(ratios), median(cpuRatios)
 	}
 	return out
+}
+
+func median(v []float64) float64 {
+	slices.Sort(v)
+	return v[len(v)/2]
 }
 
 // load drives s with *conc connections for d and measures every request.

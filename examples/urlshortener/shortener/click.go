@@ -1,9 +1,9 @@
 package shortener
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
-	"strings"
 	"time"
 )
 
@@ -69,31 +69,50 @@ func clickSize(code, ua, ref, country string) int {
 // DecodeClick parses bytes written by AppendClick. It returns an error for
 // anything else, and never panics.
 func DecodeClick(b []byte) (Click, error) {
-	var c Click
+	v, err := parseClick(b)
+	if err != nil {
+		return Click{}, err
+	}
+	return Click{
+		Code: string(v.code), Time: time.UnixMilli(v.ms).UTC(),
+		UserAgent: string(v.ua), Referrer: string(v.ref), Country: string(v.country),
+	}, nil
+}
+
+// clickView is an encoded click's fields, pointing into the encoding.
+type clickView struct {
+	ms                     int64
+	code, ua, ref, country []byte
+}
+
+// parseClick is DecodeClick without copying: the consumer reads every
+// click through it.
+func parseClick(b []byte) (clickView, error) {
+	var v clickView
 	if len(b) == 0 || b[0] != clickVersion {
-		return c, errBadClick
+		return v, errBadClick
 	}
 	b = b[1:]
 	ms, n := binary.Varint(b)
 	if n <= 0 {
-		return c, errBadClick
+		return v, errBadClick
 	}
 	b = b[n:]
-	c.Time = time.UnixMilli(ms).UTC()
-	fields := [...]*string{&c.Code, &c.UserAgent, &c.Referrer, &c.Country}
+	v.ms = ms
+	fields := [...]*[]byte{&v.code, &v.ua, &v.ref, &v.country}
 	limits := [...]int{maxCode, maxUserAgent, maxReferrer, maxCountry}
 	for i, f := range fields {
 		l, n := binary.Uvarint(b)
 		if n <= 0 || l > uint64(limits[i]) || l > uint64(len(b)-n) {
-			return Click{}, errBadClick
+			return clickView{}, errBadClick
 		}
-		*f = string(b[n : n+int(l)])
+		*f = b[n : n+int(l)]
 		b = b[n+int(l):]
 	}
-	if len(b) != 0 || c.Code == "" {
-		return Click{}, errBadClick
+	if len(b) != 0 || len(v.code) == 0 {
+		return clickView{}, errBadClick
 	}
-	return c, nil
+	return v, nil
 }
 
 // DefaultBotAgents are the user-agent substrings (compared without regard to
@@ -110,15 +129,26 @@ func DefaultBotAgents() []string {
 	return []string{"bot", "crawl", "spider", "slurp", "facebookexternalhit", "preview", "headless"}
 }
 
-// isBot reports whether ua is empty or contains one of agents (lower case)
-// without regard to ASCII case.
-func isBot(ua string, agents []string) bool {
-	if strings.TrimSpace(ua) == "" {
+// isBot reports whether ua is blank or contains one of agents (lower
+// case) without regard to ASCII case. It does not allocate for user agents
+// of up to maxUserAgent bytes, the most an encoded click holds.
+func isBot(ua []byte, agents [][]byte) bool {
+	if len(bytes.TrimSpace(ua)) == 0 {
 		return true
 	}
-	lower := strings.ToLower(ua)
+	var buf [maxUserAgent]byte
+	lower := buf[:0]
+	if len(ua) > len(buf) {
+		lower = make([]byte, 0, len(ua))
+	}
+	for _, c := range ua {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower = append(lower, c)
+	}
 	for _, a := range agents {
-		if strings.Contains(lower, a) {
+		if bytes.Contains(lower, a) {
 			return true
 		}
 	}

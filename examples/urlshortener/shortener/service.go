@@ -148,7 +148,7 @@ type Service struct {
 	status        int
 	trustProxy    bool
 	countryHeader string
-	bots          []string
+	bots          [][]byte
 	now           func() time.Time
 	log           *slog.Logger
 	ops           *ops.Ops
@@ -158,7 +158,7 @@ type Service struct {
 	fullSpace     bool // the codec's space is all of 62^length
 
 	pmu      sync.Mutex
-	pending  map[dayKey]int64 // clicks handled, not yet written to counts
+	pending  *sums // clicks handled, not yet written to counts
 	npend    int64
 	flushNow chan struct{}
 
@@ -234,9 +234,9 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, bad("alias rules: %v", err)
 	}
-	bots := make([]string, len(cfg.BotAgents))
+	bots := make([][]byte, len(cfg.BotAgents))
 	for i, b := range cfg.BotAgents {
-		bots[i] = strings.ToLower(b)
+		bots[i] = []byte(strings.ToLower(b))
 	}
 	s := &Service{
 		codec:         cfg.Codec,
@@ -256,7 +256,7 @@ func New(cfg Config) (*Service, error) {
 		ops:           cfg.Ops,
 		countFlush:    cfg.CountFlush,
 		fullSpace:     cfg.Codec.Space() == shortid.Capacity(cfg.Codec.Length()),
-		pending:       map[dayKey]int64{},
+		pending:       newSums(),
 		flushNow:      make(chan struct{}, 1),
 	}
 	if cfg.Cache != nil {
@@ -327,12 +327,6 @@ func (s *Service) Run(ctx context.Context) error {
 	return nil
 }
 
-// dayKey identifies one counter: a code on a UTC day.
-type dayKey struct {
-	code string
-	day  int64 // Unix seconds of midnight UTC
-}
-
 // flushLoop writes the aggregated counts every CountFlush, or sooner when
 // many are pending, and once more after the consumer has stopped.
 func (s *Service) flushLoop(ctx context.Context, consumed <-chan struct{}) {
@@ -357,33 +351,29 @@ func (s *Service) flushLoop(ctx context.Context, consumed <-chan struct{}) {
 func (s *Service) flushCounts(ctx context.Context) {
 	s.pmu.Lock()
 	batch := s.pending
-	if len(batch) == 0 {
+	if batch.len() == 0 {
 		s.pmu.Unlock()
 		return
 	}
-	s.pending = make(map[dayKey]int64, len(batch))
+	s.pending = newSums()
 	s.pmu.Unlock()
-	var failed map[dayKey]int64
+	failed := newSums()
 	var lastErr error
-	for k, n := range batch {
-		if err := s.counts.Add(ctx, k.code, time.Unix(k.day, 0).UTC(), n); err != nil {
-			if failed == nil {
-				failed = map[dayKey]int64{}
-			}
-			failed[k], lastErr = n, err
-			continue
+	batch.each(func(day int64, code string, n int64) {
+		if err := s.counts.Add(ctx, code, time.Unix(day, 0).UTC(), n); err != nil {
+			failed.add(day, code, n)
+			lastErr = err
+			return
 		}
 		s.clicksCounted.Add(uint64(n))
 		s.pmu.Lock()
 		s.npend -= n
 		s.pmu.Unlock()
-	}
-	if failed != nil {
-		s.log.Warn("click counts not written; retrying at the next flush", "counters", len(failed), "err", lastErr)
+	})
+	if failed.len() > 0 {
+		s.log.Warn("click counts not written; retrying at the next flush", "counters", failed.len(), "err", lastErr)
 		s.pmu.Lock()
-		for k, n := range failed {
-			s.pending[k] += n
-		}
+		failed.each(func(day int64, code string, n int64) { s.pending.add(day, code, n) })
 		s.pmu.Unlock()
 	}
 }
@@ -413,21 +403,21 @@ func (s *Service) consume(ctx context.Context) {
 // events logged and skipped, and the rest added to the pending sum of
 // their code and UTC day, which flushLoop writes to Counts.
 func (s *Service) handleClick(ctx context.Context, m *events.Message) error {
-	c, err := DecodeClick(m.Value)
+	c, err := parseClick(m.Value)
 	if err != nil {
 		s.badEvents.Add(1)
 		s.log.Warn("click event skipped", "err", err, "partition", m.Partition, "offset", m.Offset)
 		return nil
 	}
-	if isBot(c.UserAgent, s.bots) {
+	if isBot(c.ua, s.bots) {
 		s.botsSkipped.Add(1)
 		return nil
 	}
-	k := dayKey{code: c.Code, day: Day(c.Time).Unix()}
+	day := Day(time.UnixMilli(c.ms)).Unix()
 	s.pmu.Lock()
-	s.pending[k]++
+	s.pending.addBytes(day, c.code, 1)
 	s.npend++
-	many := len(s.pending) >= maxPending
+	many := s.pending.len() >= maxPending
 	s.pmu.Unlock()
 	if many {
 		select {
