@@ -2,9 +2,9 @@
 // topics split into partitions, a key always maps to the same partition
 // (with Kafka's murmur2 partitioner, see [events.Partition]), consumer
 // groups whose members share the partitions (Kafka's range assignment),
-// offsets committed per group and partition, and, whenever a member joins
-// or leaves, redelivery from the committed offsets of everything not yet
-// committed.
+// offsets committed per group and partition, and, whenever a member joins,
+// leaves or dies (see Options.SessionTimeout), redelivery from the
+// committed offsets of everything not yet committed.
 //
 // A [Bus] lives in one process and is gone when the process ends: use it
 // for tests, examples and single-process programs. Messages are copied on
@@ -15,6 +15,7 @@ package membus
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -35,9 +36,23 @@ type Options struct {
 	// everything.
 	Retention int
 
-	// Now stamps sent messages whose Time is zero. Nil means time.Now.
+	// SessionTimeout is how long a member may go without calling Fetch or
+	// Commit, while not waiting in Fetch, before the group counts it dead,
+	// as Kafka does with a consumer that stops heartbeating or polling: its
+	// partitions go to the other members from the committed offsets, its
+	// next Commit fails with [ErrEvicted], and its next Fetch joins the
+	// group again. A handler that runs longer than SessionTimeout therefore
+	// loses its partitions. Zero means members leave only by Close.
+	SessionTimeout time.Duration
+
+	// Now stamps sent messages whose Time is zero, and measures
+	// SessionTimeout. Nil means time.Now.
 	Now func() time.Time
 }
+
+// ErrEvicted is returned by Commit from a member that the group removed
+// after SessionTimeout.
+var ErrEvicted = errors.New("membus: member evicted after its session timeout")
 
 // Bus is an in-memory set of topics. It implements [events.Sender], and
 // [Bus.Receiver] gives the [events.Receiver] of a topic and group. A Bus is
@@ -67,9 +82,10 @@ func New(opts *Options) *Bus {
 }
 
 type topic struct {
-	name string
-	now  func() time.Time
-	keep int
+	name    string
+	now     func() time.Time
+	keep    int
+	session time.Duration
 
 	mu     sync.Mutex
 	parts  []partition
@@ -111,7 +127,7 @@ func (b *Bus) CreateTopic(name string, partitions int) error {
 
 func (b *Bus) newTopic(name string, partitions int) *topic {
 	return &topic{
-		name: name, now: b.o.Now, keep: b.o.Retention,
+		name: name, now: b.o.Now, keep: b.o.Retention, session: b.o.SessionTimeout,
 		parts:  make([]partition, partitions),
 		groups: make(map[string]*group),
 		wake:   make(chan struct{}),
@@ -234,10 +250,36 @@ func (r *Receiver) Join(ctx context.Context) (events.Member, error) {
 		g = &group{committed: make([]int64, len(t.parts))}
 		t.groups[r.group] = g
 	}
-	m := &member{t: t, g: g}
+	t.expire(g)
+	m := &member{t: t, g: g, seen: t.now()}
 	g.members = append(g.members, m)
 	t.rebalance(g)
 	return m, nil
+}
+
+// expire removes the members of g whose session timed out. The caller
+// holds t.mu.
+func (t *topic) expire(g *group) {
+	if t.session <= 0 {
+		return
+	}
+	now := t.now()
+	live := g.members[:0]
+	for _, m := range g.members {
+		if !m.waiting && now.Sub(m.seen) > t.session {
+			m.evicted = true
+			continue
+		}
+		live = append(live, m)
+	}
+	if len(live) == len(g.members) {
+		return
+	}
+	clear(g.members[len(live):])
+	g.members = live
+	if len(live) > 0 {
+		t.rebalance(g)
+	}
 }
 
 // rebalance gives each member of g a contiguous range of partitions, as
@@ -268,14 +310,17 @@ type member struct {
 	g *group
 
 	// guarded by t.mu
-	parts  []int   // assigned partitions
-	pos    []int64 // next offset to fetch, per assigned partition
-	next   int     // index in parts to look at first, for fairness
-	closed bool
+	parts   []int     // assigned partitions
+	pos     []int64   // next offset to fetch, per assigned partition
+	next    int       // index in parts to look at first, for fairness
+	seen    time.Time // last call to Fetch or Commit
+	waiting bool      // blocked in Fetch: alive
+	evicted bool      // removed by expire; Fetch rejoins
+	closed  bool
 }
 
 // Fetch returns the next message of the member's partitions, taking the
-// partitions in turn.
+// partitions in turn. An evicted member joins the group again first.
 func (m *member) Fetch(ctx context.Context) (events.Message, error) {
 	t := m.t
 	for {
@@ -284,6 +329,13 @@ func (m *member) Fetch(ctx context.Context) (events.Message, error) {
 			t.mu.Unlock()
 			return events.Message{}, fmt.Errorf("membus: fetch: %w", events.ErrClosed)
 		}
+		m.seen = t.now()
+		if m.evicted {
+			m.evicted = false
+			m.g.members = append(m.g.members, m)
+			t.rebalance(m.g)
+		}
+		t.expire(m.g)
 		for i := range m.parts {
 			j := (m.next + i) % len(m.parts)
 			part := &t.parts[m.parts[j]]
@@ -297,11 +349,31 @@ func (m *member) Fetch(ctx context.Context) (events.Message, error) {
 			}
 		}
 		wake := t.wake
+		m.waiting = true
 		t.mu.Unlock()
+		var timer *time.Timer
+		var expiry <-chan time.Time
+		if t.session > 0 {
+			// Wake up now and then to notice members that died.
+			timer = time.NewTimer(t.session)
+			expiry = timer.C
+		}
+		var err error
 		select {
 		case <-wake:
+		case <-expiry:
 		case <-ctx.Done():
-			return events.Message{}, ctx.Err()
+			err = ctx.Err()
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+		t.mu.Lock()
+		m.waiting = false
+		m.seen = t.now()
+		t.mu.Unlock()
+		if err != nil {
+			return events.Message{}, err
 		}
 	}
 }
@@ -321,6 +393,11 @@ func (m *member) Commit(ctx context.Context, msg events.Message) error {
 	if m.closed {
 		return fmt.Errorf("membus: commit: %w", events.ErrClosed)
 	}
+	if m.evicted {
+		return fmt.Errorf("membus: commit %s/%d@%d: %w", msg.Topic, msg.Partition, msg.Offset, ErrEvicted)
+	}
+	m.seen = t.now()
+	t.expire(m.g)
 	if msg.Partition < 0 || msg.Partition >= len(t.parts) {
 		return fmt.Errorf("membus: commit: partition %d of %d: %w", msg.Partition, len(t.parts), events.ErrBadPartition)
 	}
@@ -339,6 +416,9 @@ func (m *member) Close() error {
 		return nil
 	}
 	m.closed = true
+	if m.evicted {
+		return nil // already out of the group
+	}
 	for i, x := range m.g.members {
 		if x == m {
 			m.g.members = append(m.g.members[:i], m.g.members[i+1:]...)

@@ -39,6 +39,14 @@ func TestConformance(t *testing.T) {
 		eventstest.Features{KafkaPartitioner: true})
 }
 
+// The same with sessions that expire, which must not disturb live members.
+func TestConformanceWithSessions(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	eventstest.Run(t, func(*testing.T) eventstest.Harness {
+		return harness{membus.New(&membus.Options{SessionTimeout: 200 * time.Millisecond})}
+	}, eventstest.Features{KafkaPartitioner: true})
+}
+
 func TestCreateTopicErrors(t *testing.T) {
 	b := membus.New(nil)
 	if err := b.CreateTopic("t", 0); !errors.Is(err, events.ErrBadPartition) {
@@ -214,4 +222,64 @@ func TestChurn(t *testing.T) {
 		total += c
 	}
 	t.Logf("%d messages, %d deliveries", len(seen), total)
+}
+
+// A member that stops calling (its goroutine died without Close) is
+// removed after SessionTimeout, and the rest of the group gets its
+// partitions from the committed offsets, the message it was holding
+// included.
+func TestSessionTimeout(t *testing.T) {
+	b := membus.New(&membus.Options{SessionTimeout: 20 * time.Millisecond})
+	if err := b.CreateTopic("t", 2); err != nil {
+		t.Fatal(err)
+	}
+	var sent []events.Message
+	for i := range 20 {
+		sent = append(sent, events.Message{Topic: "t", Key: []byte(fmt.Sprint("k", i%5)), Value: []byte(fmt.Sprint(i))})
+	}
+	ctx := context.Background()
+	if err := b.Send(ctx, sent); err != nil {
+		t.Fatal(err)
+	}
+	dead, err := b.Receiver("t", "g").Join(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := dead.Fetch(ctx) // then it never calls again
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	got := map[string]bool{}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan error)
+	go func() {
+		done <- events.NewSubscriber(b.Receiver("t", "g"), func(_ context.Context, m *events.Message) error {
+			mu.Lock()
+			got[string(m.Value)] = true
+			if len(got) == len(sent) {
+				cancel()
+			}
+			mu.Unlock()
+			return nil
+		}, nil).Run(sctx)
+	}()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !got[string(held.Value)] {
+		t.Errorf("message %s, held by the dead member, was not delivered again", held.Value)
+	}
+	if err := dead.Commit(ctx, held); !errors.Is(err, membus.ErrEvicted) {
+		t.Errorf("Commit from the evicted member = %v; want ErrEvicted", err)
+	}
+	// Its next Fetch joins again; everything is committed, so it waits.
+	fctx, fcancel := context.WithTimeout(ctx, 5*time.Millisecond)
+	defer fcancel()
+	if m, err := dead.Fetch(fctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Fetch after rejoining = %s, %v; want nothing left", m.Value, err)
+	}
+	if err := dead.Close(); err != nil {
+		t.Error(err)
+	}
 }
