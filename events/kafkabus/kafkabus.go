@@ -50,8 +50,9 @@ var (
 // Balancer kafka.Murmur2Balancer{} (Java-compatible key hashing, the same
 // placement as membus), RequiredAcks kafka.RequireAll, and a BatchTimeout
 // of 5ms so that a lone message does not wait kafka-go's default second.
-// It has no Topic, so each message names its own. Change any field before
-// first use; close it when done.
+// It has no Topic, so each message names its own, and it does not ask the
+// broker to create missing topics (set AllowAutoTopicCreation for that).
+// Change any field before first use; close it when done.
 func NewWriter(brokers ...string) *kafka.Writer {
 	return &kafka.Writer{
 		Addr:         kafka.TCP(brokers...),
@@ -133,9 +134,10 @@ func (s *Sender) Send(ctx context.Context, msgs []events.Message) error {
 }
 
 // NewReaderConfig returns a ReaderConfig for topic and group with
-// synchronous commits (CommitInterval 0), reading a new group from the
-// earliest offset, and heartbeats every second so that group changes are
-// noticed quickly. SessionTimeout (kafka-go's default is 30s) decides how
+// synchronous commits (CommitInterval 0; events.SubscriberOptions decides
+// when to commit), reading a new group from the earliest offset,
+// heartbeats every second so that group changes are noticed quickly, and
+// fetches that wait at most a second for data. SessionTimeout (kafka-go's default is 30s) decides how
 // long the partitions of a crashed member wait before moving.
 func NewReaderConfig(brokers []string, topic, group string) kafka.ReaderConfig {
 	return kafka.ReaderConfig{
