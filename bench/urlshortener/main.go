@@ -6,9 +6,10 @@
 // in-process load generator in the same run: a fixed number of keep-alive
 // connections, each sending one GET at a time (HTTP/1.1, a browser
 // User-Agent) and reading the whole response, for a fixed duration. Rounds
-// alternate between the handlers, and each figure is the median of -reps
-// rounds, so load from other processes falls on both alike. It prints
-// requests per second, p50 and p99 latency, and the ratio service/bare;
+// alternate between the handlers, -reps rounds each, so load from other
+// processes falls on both alike. It prints, for the median round, requests
+// per second and p50 and p99 latency; the ratio service/bare, as the median
+// of the ratios of each round to the bare handler's round just before it;
 // and requests per CPU second of this process with its ratio, which other
 // load on the machine disturbs less than wall-clock throughput.
 //
@@ -24,7 +25,7 @@
 // removes them all at the end.
 //
 //	cd bench && go run ./urlshortener          # memory mode, about 25 s
-//	cd bench && go run ./urlshortener -real    # plus Redis and Cassandra, about 1 min
+//	cd bench && go run ./urlshortener -real    # plus Redis and Cassandra, under 1 min
 package main
 
 import (
