@@ -73,9 +73,10 @@ type BatchPublisher struct {
 	log     *slog.Logger
 	running atomic.Bool
 
-	mu   sync.Mutex
-	buf  []Message     // the queue; cap is QueueSize
-	full chan struct{} // signalled when the queue reaches MaxRecords
+	mu     sync.Mutex
+	buf    []Message     // the queue; cap is QueueSize
+	full   chan struct{} // signalled when the queue reaches MaxRecords
+	isFull atomic.Bool   // len(buf) == cap(buf), give or take a flush: drops skip the lock
 
 	sending                    atomic.Int64
 	published, failed, dropped atomic.Uint64
@@ -131,6 +132,10 @@ func (b *BatchPublisher) Publish(m Message) error {
 		}
 		m.Topic = b.o.Topic
 	}
+	if b.isFull.Load() {
+		b.dropped.Add(1)
+		return ErrQueueFull
+	}
 	b.mu.Lock()
 	n := len(b.buf)
 	if n == cap(b.buf) {
@@ -139,6 +144,9 @@ func (b *BatchPublisher) Publish(m Message) error {
 		return ErrQueueFull
 	}
 	b.buf = append(b.buf, m)
+	if n+1 == cap(b.buf) {
+		b.isFull.Store(true)
+	}
 	b.mu.Unlock()
 	if n+1 == b.o.MaxRecords {
 		select {
@@ -206,6 +214,7 @@ func (b *BatchPublisher) take(spare []Message) []Message {
 	b.mu.Lock()
 	batch := b.buf
 	b.buf = spare
+	b.isFull.Store(false)
 	b.mu.Unlock()
 	if len(batch) > 0 {
 		now := b.o.Now()
