@@ -50,8 +50,10 @@
 //
 // # Adapters
 //
-// The package imports only the standard library. The sub-package sqlsource
-// reads a Source from a SQL table; eventfeed turns events from the events
-// block into ChangeEvents. Any store with the method set of [QueryCache],
-// such as the cache block's memstore and redisstore, caches hot queries.
+// The package imports only the standard library. Sub-packages connect it:
+// sqlsource reads a [Source] from a SQL table (MariaDB in its tests);
+// eventfeed applies change events from the events block (Kafka through
+// events/kafkabus), committing offsets only once a snapshot holds them;
+// querycache plugs the cache block's Redis or memory store in as the
+// [QueryCache]. [Index.Stats] reports the memory each structure holds.
 package search

@@ -11,8 +11,8 @@ var (
 	ErrInvalidDocument = errors.New("search: invalid document")
 
 	// ErrInvalidQuery is returned for a query that cannot run: a negative
-	// offset or limit, a limit above the maximum, an unknown field, or a
-	// range whose minimum exceeds its maximum.
+	// offset, limit or word count, a limit above Options.MaxLimit, or a
+	// range whose minimum exceeds its maximum (or is NaN).
 	ErrInvalidQuery = errors.New("search: invalid query")
 
 	// ErrInvalidOptions is returned by New for options out of range.

@@ -106,7 +106,8 @@ const (
 type Rule uint8
 
 // Ranking rules. Hits are sorted by the rules of Options.Ranking in order;
-// ties left after all of them go to the shorter document (fewer words),
+// ties left after all of them go to the likelier misspelling (the typo
+// model: see the package documentation), then to the shorter document,
 // then to the smaller ID.
 const (
 	// ByWords puts hits matching more query words first (it matters when
@@ -118,7 +119,8 @@ const (
 	// query order, first.
 	ByProximity
 	// ByField puts hits matched in heavier fields (Options.FieldWeights)
-	// first.
+	// first and, at equal weight, shorter documents, which the matched
+	// words cover more of.
 	ByField
 	// ByPopularity puts more popular documents first.
 	ByPopularity
@@ -288,10 +290,13 @@ func New(opts *Options) (*Index, error) {
 
 // docEntry is a live document and where its postings point.
 type docEntry struct {
-	doc    Document
-	slot   uint32
-	tokens int // words over all fields
+	doc       Document
+	slot      uint32
+	tokens    int        // words over all fields
+	fieldLens []fieldLen // words per field, for fields of at most 8 words
 }
+
+type fieldLen struct{ field, n uint16 }
 
 // state is everything a rebuild replaces at once.
 type state struct {
@@ -380,11 +385,16 @@ func (s *state) insert(d Document) {
 			}
 			s.fieldWeights = append(s.fieldWeights, w)
 		}
+		n := 0
 		tokenize(d.Fields[name], maxFieldTokens, func(w []rune, pos int) {
 			id := s.dict.intern(w)
 			s.dict.add(id, posting{slot: e.slot, field: f, pos: uint16(pos)})
-			e.tokens++
+			n++
 		})
+		e.tokens += n
+		if n > 0 && n <= 8 {
+			e.fieldLens = append(e.fieldLens, fieldLen{field: f, n: uint16(n)})
+		}
 	}
 }
 

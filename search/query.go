@@ -222,6 +222,7 @@ const maxMatchesPerWord = 8
 type scored struct {
 	e                                 *docEntry
 	words, typos, detail, prox, weigh int
+	exact                             bool // some field is wholly matched
 }
 
 func (s *state) search(q *Query, sc *scratch) Result {
@@ -498,8 +499,31 @@ func (s *state) match(q *Query, words [][]rune, fields map[uint16]bool, sc *scra
 				h.prox += proximity(a, matches, wi)
 			}
 		}
+		h.exact = exactField(e, a, matches)
 		top.offer(h)
 	}
+}
+
+// exactField reports whether every word of some field of e was matched.
+func exactField(e *docEntry, a *acc, matches []match) bool {
+	for _, fl := range e.fieldLens {
+		var seen [8]uint16
+		n := 0
+		for m := a.head; m >= 0 && n <= len(seen); m = matches[m].next {
+			x := &matches[m]
+			if x.field != fl.field || slices.Contains(seen[:min(n, len(seen))], x.pos) {
+				continue
+			}
+			if n < len(seen) {
+				seen[n] = x.pos
+			}
+			n++
+		}
+		if n == int(fl.n) {
+			return true
+		}
+	}
+	return false
 }
 
 // maxProximity is the distance charged for two words that are far apart,
@@ -546,19 +570,26 @@ func (s *state) less(a, b *scored) bool {
 			c = cmp.Compare(b.words, a.words)
 		case ByTypos:
 			c = cmp.Compare(a.typos, b.typos)
-			if c == 0 {
-				c = cmp.Compare(a.detail, b.detail)
-			}
 		case ByProximity:
 			c = cmp.Compare(a.prox, b.prox)
 		case ByField:
 			c = cmp.Compare(b.weigh, a.weigh)
+			if c == 0 && a.exact != b.exact {
+				// A field made only of the query's words matches exactly.
+				c = 1
+				if a.exact {
+					c = -1
+				}
+			}
 		case ByPopularity:
 			c = cmp.Compare(b.e.doc.Popularity, a.e.doc.Popularity)
 		}
 		if c != 0 {
 			return c < 0
 		}
+	}
+	if a.detail != b.detail {
+		return a.detail < b.detail
 	}
 	if a.e.tokens != b.e.tokens {
 		return a.e.tokens < b.e.tokens

@@ -201,3 +201,32 @@ func runEngine(name string, e engine, words []string, pairs []pair) (fuzzyResult
 }
 
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+// typeAhead measures search as you type: each misspelling cut to its first
+// two thirds (at least 3 runes) is a prefix query; a hit is the correct
+// word among the first 10.
+func typeAhead(words []string, pairs []pair) (recall10, qps float64, err error) {
+	e := &sysEngine{}
+	if err := e.build(words); err != nil {
+		return 0, 0, err
+	}
+	hits := 0
+	start := time.Now()
+	for _, p := range pairs {
+		rs := []rune(p.typo)
+		cut := string(rs[:min(len(rs), max(3, len(rs)*2/3))])
+		r, err := e.ix.Search(context.Background(), search.Query{Text: cut, Prefix: true, Limit: 10})
+		if err != nil {
+			return 0, 0, err
+		}
+		for _, h := range r.Hits {
+			id, _ := strconv.Atoi(h.Doc.ID)
+			if strings.EqualFold(words[id], p.word) {
+				hits++
+				break
+			}
+		}
+	}
+	elapsed := time.Since(start)
+	return float64(hits) / float64(len(pairs)), float64(len(pairs)) / elapsed.Seconds(), nil
+}

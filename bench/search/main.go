@@ -85,10 +85,12 @@ func fuzzy(wordsPath string, sample int, seed uint64) error {
 	}
 	runs := []run{
 		{"sysblocks search (defaults: 1 typo from 3 runes, 2 from 6, first-letter typo x2)", &sysEngine{}, pairs},
-		{"sysblocks search (2 typos at any length, like bleve fuzziness 2)", &sysEngine{opts: &search.Options{TypoLengths: []int{1, 2}, FirstTypoCost: 1}}, pairs},
+		{"sysblocks search (first-letter typo x1)", &sysEngine{opts: &search.Options{FirstTypoCost: 1}}, pairs},
+		{"sysblocks search (2 typos at any length, first-letter x1, like bleve fuzziness 2)", &sysEngine{opts: &search.Options{TypoLengths: []int{1, 2}, FirstTypoCost: 1}}, pairs},
 		{"sysblocks search (sorted walk, no delete index)", &sysEngine{opts: &search.Options{TypoIndex: search.SortedWalk}}, pairs},
-		{"bleve v2 FuzzyQuery fuzziness 2 (scorch)", &bleveEngine{fuzziness: 2}, blevePairs},
 	}
+	nSys := len(runs)
+	runs = append(runs, run{"bleve v2 FuzzyQuery fuzziness 2 (scorch)", &bleveEngine{fuzziness: 2}, blevePairs})
 	if len(blevePairs) != len(pairs) {
 		runs = append(runs, run{"sysblocks search (defaults) on bleve's sample", &sysEngine{}, blevePairs})
 	}
@@ -113,13 +115,18 @@ func fuzzy(wordsPath string, sample int, seed uint64) error {
 			fmt.Printf("  %s: %s\n", r.name, r.extra)
 		}
 	}
-	b := results[3]
-	same := results[:3]
-	if len(results) > 4 {
-		same = results[4:] // bleve ran on a sample: compare on the same sample
+	b := results[nSys]
+	same := results[:nSys]
+	if len(results) > nSys+1 {
+		same = results[nSys+1:] // bleve ran on a sample: compare on the same sample
 	}
 	for _, r := range same {
 		fmt.Printf("ratio %s / bleve: queries/s %.1fx, recall@1 %+.3f, recall@10 %+.3f\n", r.name, r.qps/b.qps, r.recall1-b.recall1, r.recall10-b.recall10)
 	}
+	r10, qps, err := typeAhead(words, pairs)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("type-ahead (sysblocks search, Prefix, first 2/3 of each misspelling): recall@10 %.3f, %.0f queries/s\n", r10, qps)
 	return nil
 }
