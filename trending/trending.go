@@ -40,7 +40,9 @@ type Options struct {
 	// MinLength is the least length of a term in runes. Zero means 2.
 	MinLength int
 	// MaxRegions caps the regions tracked besides the global one. Zero
-	// means 1000.
+	// means 100. Each region holds up to Window/Bucket + Baseline/Window + 2
+	// sketches of Width*Depth*8 bytes: 8.5 MiB with the defaults (sketches
+	// of buckets that saw nothing are not allocated).
 	MaxRegions int
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time
@@ -123,7 +125,7 @@ func New(opts *Options) (*Tracker, error) {
 		o.MinLength = 2
 	}
 	if o.MaxRegions == 0 {
-		o.MaxRegions = 1000
+		o.MaxRegions = 100
 	}
 	if o.Now == nil {
 		o.Now = time.Now
