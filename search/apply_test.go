@@ -423,7 +423,7 @@ func TestRestoreCorrupt(t *testing.T) {
 func TestConcurrentUse(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(5)
-	for range 2000 {
+	for range 600 {
 		w.step()
 	}
 	stream := w.delivery(w.events)
