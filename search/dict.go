@@ -46,6 +46,9 @@ type dict struct {
 	ids    map[string]uint32
 	terms  []term
 	sorted []uint32 // ids in text order
+	// sortedText holds the texts of sorted, so that walks read them
+	// without going through the terms.
+	sortedText []string
 	fresh  []uint32 // ids added since the last merge, in no order
 	bulk   bool     // defer merging (during a build)
 	dead   int      // terms without a live posting
@@ -131,6 +134,10 @@ func (d *dict) merge() {
 	out = append(out, d.sorted[i:]...)
 	out = append(out, d.fresh[j:]...)
 	d.sorted, d.fresh = out, d.fresh[:0]
+	d.sortedText = make([]string, len(out))
+	for k, id := range out {
+		d.sortedText[k] = d.terms[id].text
+	}
 }
 
 // variants calls fn with the hash of every string made by deleting at most
@@ -265,6 +272,38 @@ func (w *walker) row(i int) []int {
 	return w.rows[i]
 }
 
+// runEnd returns the end of the run of sorted terms from i (< hi) that
+// continue their shared first boff bytes with rb. Runs are mostly short, so
+// it gallops from i before searching.
+func (w *walker) runEnd(i, hi, boff int, rb string) int {
+	texts := w.d.sortedText
+	end := boff + len(rb)
+	in := func(x int) bool {
+		t := texts[x]
+		if len(t) < end {
+			return false
+		}
+		for k := boff; k < end; k++ {
+			if t[k] != rb[k-boff] {
+				return false
+			}
+		}
+		return true
+	}
+	lo, step := i+1, 1
+	for lo < hi && in(lo) {
+		lo += step
+		step *= 2
+	}
+	// The run ends in [lo-step/2, min(lo, hi)] when step > 1.
+	from := i + 1
+	if step > 1 {
+		from = lo - step/2
+	}
+	to := min(lo, hi)
+	return from + sort.Search(to-from, func(x int) bool { return !in(from + x) })
+}
+
 // rec visits the sorted ids [lo, hi), which share their first boff bytes
 // (depth runes, the last of which is last). best is the least distance of q
 // to any prefix seen on the way down (prefix mode), or k+1.
@@ -272,7 +311,7 @@ func (w *walker) rec(lo, hi, boff, depth int, last rune, best int) {
 	d, n := w.d, len(w.q)
 	cur := w.rows[depth]
 	// Terms that end here come first in sorted order.
-	for lo < hi && len(d.terms[d.sorted[lo]].text) == boff {
+	for lo < hi && len(d.sortedText[lo]) == boff {
 		id := d.sorted[lo]
 		dist := cur[n]
 		if w.prefix {
@@ -304,13 +343,10 @@ func (w *walker) rec(lo, hi, boff, depth int, last rune, best int) {
 		}
 	}
 	for i := lo; i < hi; {
-		s := d.terms[d.sorted[i]].text
+		s := d.sortedText[i]
 		r, size := utf8.DecodeRuneInString(s[boff:])
 		rb := s[boff : boff+size]
-		j := i + 1 + sort.Search(hi-i-1, func(x int) bool {
-			t := d.terms[d.sorted[i+1+x]].text
-			return !strings.HasPrefix(t[boff:], rb)
-		})
+		j := w.runEnd(i, hi, boff, rb)
 		next := w.row(depth + 1)
 		prev2 := cur
 		if depth > 0 {
