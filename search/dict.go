@@ -49,9 +49,9 @@ type dict struct {
 	// sortedText holds the texts of sorted, so that walks read them
 	// without going through the terms.
 	sortedText []string
-	fresh  []uint32 // ids added since the last merge, in no order
-	bulk   bool     // defer merging (during a build)
-	dead   int      // terms without a live posting
+	fresh      []uint32 // ids added since the last merge, in no order
+	bulk       bool     // defer merging (during a build)
+	dead       int      // terms without a live posting
 
 	deletes    map[uint32]uint32 // variant hash -> first link
 	links      []link
