@@ -37,7 +37,8 @@ func (ix *Index) Stats() Stats {
 		CacheHits: ix.cacheHits.Load(), CacheMisses: ix.cacheMisses.Load(), CacheErrors: ix.cacheFails.Load(),
 	}
 	d := s.dict
-	st.TermBytes = int64(cap(d.terms))*int64(unsafe.Sizeof(term{})) + int64(cap(d.sorted)+cap(d.fresh))*4
+	st.TermBytes = int64(cap(d.terms))*int64(unsafe.Sizeof(term{})) + int64(cap(d.sorted)+cap(d.fresh))*4 +
+		int64(cap(d.sortedText))*16
 	for i := range d.terms {
 		t := &d.terms[i]
 		st.TermBytes += int64(len(t.text)) + int64(cap(t.runes))*4 + (16 + 4 + mapEntry)
