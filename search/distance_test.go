@@ -180,3 +180,22 @@ func TestTypoWeight(t *testing.T) {
 		t.Errorf("prefix weight of airp in airport = %d; want 0", got)
 	}
 }
+
+// FuzzTokenize checks that words are non-empty runs of letters and digits,
+// already folded (tokenizing them again changes nothing), at most
+// maxWordRunes long.
+func FuzzTokenize(f *testing.F) {
+	f.Add("L'Hôtel ZÜRICH—Crème brûlée, 42 東京!")
+	f.Add("\xff\u0130\u0301a")
+	f.Fuzz(func(t *testing.T, s string) {
+		words := Tokenize(s)
+		for _, w := range words {
+			if w == "" || utf8.RuneCountInString(w) > maxWordRunes {
+				t.Fatalf("bad word %q", w)
+			}
+			if again := Tokenize(w); len(again) != 1 || again[0] != w {
+				t.Fatalf("Tokenize(%q) = %q; want it unchanged", w, again)
+			}
+		}
+	})
+}

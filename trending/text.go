@@ -17,7 +17,8 @@ const englishStopWords = "a about above after again against all am an and any ar
 
 // terms splits text into lower-cased words, keeping a leading # or @
 // (hashtags and mentions are terms of their own), and calls fn for each
-// that is not a stop word, not a link and at least minLen runes long.
+// that is not a stop word and is at least minLen runes long. Links
+// (anything with "://", or starting with "www.") are skipped whole.
 func terms(text string, stop map[string]bool, minLen int, fn func(string)) {
 	var b strings.Builder
 	n := 0
@@ -26,7 +27,7 @@ func terms(text string, stop map[string]bool, minLen int, fn func(string)) {
 		b.Reset()
 		runes := n
 		n = 0
-		if runes < minLen || stop[w] || strings.HasPrefix(w, "http") {
+		if runes < minLen || stop[w] {
 			return
 		}
 		if (w[0] == '#' || w[0] == '@') && runes < 2 {
@@ -34,19 +35,31 @@ func terms(text string, stop map[string]bool, minLen int, fn func(string)) {
 		}
 		fn(w)
 	}
+	for _, field := range strings.Fields(text) {
+		lower := strings.ToLower(field)
+		if strings.Contains(lower, "://") || strings.HasPrefix(lower, "www.") {
+			continue // a link
+		}
+		splitField(field, &b, &n, flush)
+	}
+}
+
+// splitField feeds the runes of one whitespace-free field to b, flushing at
+// every separator.
+func splitField(field string, b *strings.Builder, n *int, flush func()) {
 	prevWord := false
-	for _, r := range text {
+	for _, r := range field {
 		switch {
 		case unicode.IsLetter(r) || unicode.IsDigit(r) || (r == '_' && prevWord):
 			b.WriteRune(unicode.ToLower(r))
-			n++
+			*n++
 			prevWord = true
 		case (r == '#' || r == '@') && !prevWord:
 			if b.Len() > 0 {
 				flush()
 			}
 			b.WriteRune(r)
-			n++
+			*n++
 		case r == '\'' || r == '’':
 			// "don't" -> "dont"
 		default:
