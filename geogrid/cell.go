@@ -95,6 +95,39 @@ func (c Cell) Center() (lat, lng float64) {
 	return ll.Lat.Degrees(), ll.Lng.Degrees()
 }
 
+// LatLng is a point in degrees.
+type LatLng struct {
+	Lat float64 // [-90, 90]
+	Lng float64 // [-180, 180]
+}
+
+// Vertices returns the four corners of c in counter-clockwise order (seen
+// from outside the sphere). The edges between consecutive corners are
+// great-circle arcs: straight lines between the corners on a map are close
+// to them for city-sized cells and bow away from them for cells hundreds of
+// kilometres across.
+func (c Cell) Vertices() [4]LatLng {
+	cell := s2.CellFromCellID(c.id())
+	var out [4]LatLng
+	for k := range out {
+		ll := s2.LatLngFromPoint(cell.Vertex(k))
+		out[k] = LatLng{Lat: ll.Lat.Degrees(), Lng: ll.Lng.Degrees()}
+	}
+	return out
+}
+
+// Bounds returns the smallest latitude-longitude rectangle that contains c,
+// as its south-west and north-east corners. The rectangle bounds the
+// cell's curved edges too, so it may be a little larger than the box of
+// the vertices. For a cell that crosses the antimeridian sw.Lng > ne.Lng;
+// a cell that contains a pole spans every longitude (-180 to 180) and
+// reaches latitude ±90.
+func (c Cell) Bounds() (sw, ne LatLng) {
+	r := s2.CellFromCellID(c.id()).RectBound()
+	return LatLng{Lat: r.Lat.Lo * 180 / math.Pi, Lng: r.Lng.Lo * 180 / math.Pi},
+		LatLng{Lat: r.Lat.Hi * 180 / math.Pi, Lng: r.Lng.Hi * 180 / math.Pi}
+}
+
 // Token returns the compact hexadecimal form of c used by S2 libraries.
 func (c Cell) Token() string { return c.id().ToToken() }
 

@@ -23,8 +23,16 @@ var (
 	ErrNoDriver = errors.New("geogrid: no driver")
 
 	// ErrNoOffer means a driver tried to accept a trip it holds no open
-	// offer for: never offered, the offer expired, or the trip was settled.
+	// offer for: never offered, the offer expired, or the trip settled
+	// longer ago than DispatchOptions.Remember.
 	ErrNoOffer = errors.New("geogrid: no open offer")
+
+	// ErrTripClosed means the trip was closed with no driver: its
+	// broadcast ended (every round timed out, or Assign's context ended)
+	// before anyone accepted. [Dispatcher.Accept] returns it wrapped
+	// together with ErrNoOffer to the drivers who had been offered the
+	// trip; [Dispatcher.Holder] returns it for a closed trip.
+	ErrTripClosed = errors.New("geogrid: trip closed without a driver")
 )
 
 // InputError describes one rejected argument. It matches [ErrInvalidInput]

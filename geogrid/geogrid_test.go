@@ -416,8 +416,18 @@ func TestDispatchRebroadcast(t *testing.T) {
 	if a.Driver != "d3" || a.Round != 2 {
 		t.Fatalf("Assign: got %+v; want d3 in round 2", a)
 	}
-	if _, err := d.Accept(context.Background(), "t1", "d0"); !errors.Is(err, geogrid.ErrNoOffer) {
-		t.Fatalf("late accept: got %v; want ErrNoOffer", err)
+	// A round-1 driver accepting after d3 won lost the trip to d3.
+	if _, err := d.Accept(context.Background(), "t1", "d0"); !errors.Is(err, geogrid.ErrClaimed) || errors.Is(err, geogrid.ErrNoOffer) {
+		t.Fatalf("late accept by a driver offered the trip: got %v; want ErrClaimed", err)
+	}
+	if _, err := d.Accept(context.Background(), "t1", "stranger"); !errors.Is(err, geogrid.ErrNoOffer) {
+		t.Fatalf("accept by a driver never offered the trip: got %v; want ErrNoOffer", err)
+	}
+	if again, err := d.Accept(context.Background(), "t1", "d3"); err != nil || again != a {
+		t.Fatalf("the winner accepting again: got %+v, %v; want %+v, nil", again, err, a)
+	}
+	if h, err := d.Holder(context.Background(), "t1"); err != nil || h != "d3" {
+		t.Fatalf("Holder: got %q, %v; want d3", h, err)
 	}
 }
 
@@ -435,11 +445,25 @@ func TestDispatchNobodyAccepts(t *testing.T) {
 	if offers != 2 {
 		t.Fatalf("offers: %d; want 2 (one per driver, no driver twice)", offers)
 	}
-	// The trip is closed: a late claim cannot win it.
-	if _, err := d.Accept(context.Background(), "t", "a"); !errors.Is(err, geogrid.ErrNoOffer) {
-		t.Fatalf("accept after give-up: got %v; want ErrNoOffer", err)
+	// The trip is closed: a late claim cannot win it, and the drivers
+	// offered it learn that it closed (ErrTripClosed, which also matches
+	// ErrNoOffer for callers written before it existed).
+	for _, id := range []string{"a", "b"} {
+		_, err := d.Accept(context.Background(), "t", id)
+		if !errors.Is(err, geogrid.ErrTripClosed) || !errors.Is(err, geogrid.ErrNoOffer) || errors.Is(err, geogrid.ErrClaimed) {
+			t.Fatalf("accept by %s after give-up: got %v; want ErrTripClosed and ErrNoOffer", id, err)
+		}
+	}
+	if _, err := d.Accept(context.Background(), "t", "stranger"); !errors.Is(err, geogrid.ErrNoOffer) || errors.Is(err, geogrid.ErrTripClosed) {
+		t.Fatalf("accept by a driver never offered the closed trip: got %v; want ErrNoOffer alone", err)
+	}
+	if h, err := d.Holder(context.Background(), "t"); !errors.Is(err, geogrid.ErrTripClosed) {
+		t.Fatalf("Holder of a closed trip: got %q, %v; want ErrTripClosed", h, err)
 	}
 	if h, _ := x.Holder(context.Background(), "trip:t", time.Now()); h == "a" || h == "b" {
 		t.Fatalf("closed trip held by %q", h)
+	}
+	if _, err := d.Holder(context.Background(), "never"); !errors.Is(err, geogrid.ErrNotFound) {
+		t.Fatalf("Holder of an unknown trip: got %v; want ErrNotFound", err)
 	}
 }

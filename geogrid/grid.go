@@ -2,9 +2,11 @@ package geogrid
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"math"
 	"slices"
+	"sync/atomic"
 	"time"
 )
 
@@ -36,6 +38,25 @@ type Grid struct {
 	every  time.Duration
 	market *Market
 	log    *slog.Logger
+	c      gridCounters
+}
+
+type gridCounters struct {
+	updates, removes, gets, queries, results, stale, pruned, pruneErrors atomic.Uint64
+}
+
+// Stats returns a snapshot of the grid's counters, with the index's own
+// when it implements [StatsIndex].
+func (g *Grid) Stats() GridStats {
+	st := GridStats{
+		Updates: g.c.updates.Load(), Removes: g.c.removes.Load(), Gets: g.c.gets.Load(),
+		Queries: g.c.queries.Load(), Results: g.c.results.Load(), Stale: g.c.stale.Load(),
+		Pruned: g.c.pruned.Load(), PruneErrors: g.c.pruneErrors.Load(),
+	}
+	if s, ok := g.idx.(StatsIndex); ok {
+		st.Index = s.Stats()
+	}
+	return st
 }
 
 // New returns a Grid over idx. It returns an [*InputError] for a negative
@@ -85,6 +106,7 @@ func (g *Grid) Update(ctx context.Context, id string, lat, lng float64, at time.
 	if err := g.idx.Update(ctx, Entry{ID: id, Lat: lat, Lng: lng, At: at.UnixMicro()}); err != nil {
 		return err
 	}
+	g.c.updates.Add(1)
 	if g.market != nil {
 		return g.market.Supply(id, lat, lng, at)
 	}
@@ -100,6 +122,7 @@ func (g *Grid) Remove(ctx context.Context, id string) error {
 	if err := g.idx.Remove(ctx, id); err != nil {
 		return err
 	}
+	g.c.removes.Add(1)
 	if g.market != nil {
 		g.market.Forget(id)
 	}
@@ -109,12 +132,14 @@ func (g *Grid) Remove(ctx context.Context, id string) error {
 // Get returns the last fix of id if it is fresh, or an error matching
 // [ErrNotFound] if id is unknown or stale.
 func (g *Grid) Get(ctx context.Context, id string) (Neighbor, error) {
+	g.c.gets.Add(1)
 	e, err := g.idx.Get(ctx, id)
 	if err != nil {
 		return Neighbor{}, err
 	}
 	if e.At <= g.now().Add(-g.ttl).UnixMicro() {
-		return Neighbor{}, ErrNotFound
+		g.c.stale.Add(1)
+		return Neighbor{}, fmt.Errorf("geogrid: get %q: stale fix: %w", id, ErrNotFound)
 	}
 	return Neighbor{ID: e.ID, Lat: e.Lat, Lng: e.Lng, At: time.UnixMicro(e.At)}, nil
 }
@@ -151,8 +176,10 @@ func (g *Grid) Nearby(ctx context.Context, lat, lng, radiusMeters float64, k int
 	}
 	const rad = math.Pi / 180
 	qlat, qlng, qcos := lat*rad, lng*rad, math.Cos(lat*rad)
+	g.c.queries.Add(1)
 	err := g.idx.Search(ctx, Query{Lat: lat, Lng: lng, Meters: radiusMeters, After: after}, func(e Entry) bool {
 		if e.At <= after {
+			h.stale++
 			return true
 		}
 		sdlat := math.Sin((e.Lat*rad - qlat) / 2)
@@ -174,9 +201,13 @@ func (g *Grid) Nearby(ctx context.Context, lat, lng, radiusMeters float64, k int
 		h.push(Neighbor{ID: e.ID, Lat: e.Lat, Lng: e.Lng, Meters: d, At: time.UnixMicro(e.At)})
 		return true
 	})
+	if h.stale > 0 {
+		g.c.stale.Add(h.stale)
+	}
 	if err != nil {
 		return nil, err
 	}
+	g.c.results.Add(uint64(len(h.items)))
 	return h.sorted(), nil
 }
 
@@ -188,7 +219,9 @@ func (g *Grid) Segments(ctx context.Context, visit func(Segment) bool) error {
 
 // Prune removes the entries that are stale now and returns how many.
 func (g *Grid) Prune(ctx context.Context) (int, error) {
-	return g.idx.Prune(ctx, g.now().Add(-g.ttl).UnixMicro())
+	n, err := g.idx.Prune(ctx, g.now().Add(-g.ttl).UnixMicro())
+	g.c.pruned.Add(uint64(max(n, 0)))
+	return n, err
 }
 
 // Run prunes stale entries every PruneEvery until ctx ends, then returns
@@ -203,6 +236,7 @@ func (g *Grid) Run(ctx context.Context) error {
 			return ctx.Err()
 		case <-t.C:
 			if _, err := g.Prune(ctx); err != nil && ctx.Err() == nil {
+				g.c.pruneErrors.Add(1)
 				g.log.Error("geogrid: prune", "err", err)
 			}
 		}
@@ -219,6 +253,7 @@ func less(d1 float64, id1 string, d2 float64, id2 string) bool {
 type knn struct {
 	k     int
 	items []Neighbor
+	stale uint64 // stale entries the index returned, excluded
 }
 
 func (h *knn) full() bool { return h.k > 0 && len(h.items) == h.k }

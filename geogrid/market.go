@@ -40,6 +40,7 @@ type Market struct {
 	mu     sync.Mutex
 	ring   []marketWindow
 	last   map[string]seen // driver -> last (cell, window) counted
+	st     MarketStats     // under mu
 }
 
 type marketWindow struct {
@@ -91,6 +92,7 @@ func (m *Market) slot(at int64, create bool) (*marketWindow, int64) {
 			return nil, start
 		}
 		w.start, w.counts = start, map[Cell]*[2]int{}
+		m.st.Windows++
 	}
 	return w, start
 }
@@ -112,13 +114,18 @@ func (m *Market) add(lat, lng float64, at time.Time, kind int, id string) error 
 	defer m.mu.Unlock()
 	w, start := m.slot(at.UnixMicro(), true)
 	if w == nil {
+		m.st.Late++
 		return nil // older than the ring
 	}
 	if kind == 0 {
+		m.st.Supply++
 		if s, ok := m.last[id]; ok && s.cell == c && s.start == start {
 			return nil // already counted in this cell and window
 		}
 		m.last[id] = seen{c, start}
+		m.st.Counted++
+	} else {
+		m.st.Demand++
 	}
 	n := w.counts[c]
 	if n == nil {
@@ -146,6 +153,15 @@ func (m *Market) Forget(id string) {
 	m.mu.Lock()
 	delete(m.last, id)
 	m.mu.Unlock()
+}
+
+// Stats returns a snapshot of the market's counters.
+func (m *Market) Stats() MarketStats {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	st := m.st
+	st.Drivers = len(m.last)
+	return st
 }
 
 // Counts returns the supply and demand of the cell containing (lat, lng) in

@@ -3,12 +3,21 @@
 // updates, plus an in-memory [geogrid.Claims]. It imports only the standard
 // library and S2, and is safe for concurrent use.
 //
-// Locking: each root cell (a cell of Segmentation.MinLevel) has a
-// sync.RWMutex guarding its tree; queries take read locks on the roots the
-// search circle touches, updates take a write lock on one root (two, in
-// index order, when an object crosses roots). An id map, split into 64
-// shards each with its own mutex, is locked before any root. An Update of
-// an object that stays in its leaf allocates nothing.
+// Roots: a cell of Segmentation.MinLevel is a root of the grid. A root
+// exists only while it holds entries: it is created by the first entry
+// that lands in it and freed when its last entry leaves, so memory is
+// proportional to what is stored, whatever MinLevel is (there are 6*4^10,
+// about 6 million, cells of level 10; an index uses a few hundred bytes for
+// each of them that holds a driver, and nothing for the rest). Live roots
+// are found through a map split into 64 shards.
+//
+// Locking: each root has a sync.RWMutex guarding its tree; queries take
+// read locks on the roots the search circle touches, updates take a write
+// lock on one root (two, in cell order, when an object crosses roots). An
+// id map, split into 64 shards each with its own mutex, is locked before
+// any root; the root map's shard locks are taken last, never while waiting
+// for a root. An Update of an object that stays in its leaf allocates
+// nothing and touches no map but the id map.
 package memindex
 
 import (
@@ -16,6 +25,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,43 +40,59 @@ import (
 type Options struct {
 	// Segmentation sets the adaptive grid; zero fields take the defaults
 	// of [geogrid.Segmentation]. MinLevel is also the sharding level:
-	// there is one lock per cell of that level.
+	// there is one lock per live cell of that level.
 	Segmentation geogrid.Segmentation
 }
 
-const idShards = 64
+const (
+	idShards   = 64
+	rootShards = 64
+)
 
 // Index is an in-memory [geogrid.Index] and [geogrid.Claims]. It is safe
 // for concurrent use.
 type Index struct {
-	seg      geogrid.Segmentation
-	rootBits uint // 61 - 2*MinLevel: shift from a cell position to its root
-	roots    []root
-	seed     maphash.Seed
-	ids      [idShards]idShard
+	seg   geogrid.Segmentation
+	roots [rootShards]rootShard
+	seed  maphash.Seed
+	ids   [idShards]idShard
+	stale atomic.Uint64 // entries Search passed over as stale
 
 	cmu    sync.Mutex
 	claims map[string]claim
 }
 
+// root is the tree of one cell of level MinLevel. It is in the root map
+// while dead is false; it leaves the map, and dead becomes true, when its
+// last entry leaves. Whoever finds a root through the map locks it and
+// checks dead before using it.
 type root struct {
 	mu   sync.RWMutex
-	n    *node
-	near atomic.Pointer[[]int32] // this root and its neighbours, computed on first use
-	_    [24]byte                // keep roots on separate cache lines
+	n    *node                       // never nil
+	dead bool                        // under mu
+	near atomic.Pointer[[]s2.CellID] // this root's cell and its neighbours, computed on first use
+}
+
+type rootShard struct {
+	mu sync.RWMutex
+	m  map[s2.CellID]*root
+	_  [32]byte
 }
 
 type idShard struct {
 	mu sync.Mutex
 	m  map[string]*slot
-	_  [48]byte
+	// Counters, under mu: every change of the tree happens under the
+	// lock of the id being updated, removed or pruned.
+	moves, splits, merges uint64
+	_                     [24]byte
 }
 
 // slot is the home of one id. root changes under the id shard lock and
 // both root locks; n and i change under the root lock.
 type slot struct {
 	id   string
-	root int32
+	root *root
 	i    int32
 	n    *node
 	at   int64 // copy of the item's At, under the id shard lock
@@ -108,8 +134,9 @@ type claim struct {
 	expires time.Time
 }
 
-// New returns an empty Index. It returns an error matching
-// [geogrid.ErrInvalidInput] for a contradictory Segmentation.
+// New returns an empty Index. It allocates no roots: they are created as
+// entries arrive. It returns an error matching [geogrid.ErrInvalidInput]
+// for a contradictory Segmentation.
 func New(opts *Options) (*Index, error) {
 	var o Options
 	if opts != nil {
@@ -119,28 +146,77 @@ func New(opts *Options) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	x := &Index{
-		seg:      seg,
-		rootBits: uint(61 - 2*seg.MinLevel),
-		roots:    make([]root, 6<<(2*seg.MinLevel)),
-		seed:     maphash.MakeSeed(),
-		claims:   map[string]claim{},
-	}
+	x := &Index{seg: seg, seed: maphash.MakeSeed(), claims: map[string]claim{}}
 	for i := range x.ids {
 		x.ids[i].m = map[string]*slot{}
+	}
+	for i := range x.roots {
+		x.roots[i].m = map[s2.CellID]*root{}
 	}
 	return x, nil
 }
 
-func (x *Index) rootOf(c s2.CellID) int32 {
-	return int32(c.Face()<<(2*x.seg.MinLevel) | int(c.Pos()>>x.rootBits))
+// rootCell returns the root cell (level MinLevel) containing c.
+func (x *Index) rootCell(c s2.CellID) s2.CellID { return c.Parent(x.seg.MinLevel) }
+
+func (x *Index) rootShard(rc s2.CellID) *rootShard {
+	return &x.roots[(uint64(rc)*0x9e3779b97f4a7c15)>>(64-6)]
 }
 
-func (x *Index) rootCell(i int32) s2.CellID {
-	l := x.seg.MinLevel
-	face := int(i) >> (2 * l)
-	pos := uint64(int(i)&(1<<(2*l)-1))<<x.rootBits | 1<<(x.rootBits-1)
-	return s2.CellIDFromFacePosLevel(face, pos, l)
+// lookup returns the live root of cell rc, or nil. The caller must lock it
+// and check dead.
+func (x *Index) lookup(rc s2.CellID) *root {
+	sh := x.rootShard(rc)
+	sh.mu.RLock()
+	r := sh.m[rc]
+	sh.mu.RUnlock()
+	return r
+}
+
+// acquire returns the root of cell rc, creating it if there is none. The
+// caller must lock it and check dead.
+func (x *Index) acquire(rc s2.CellID) *root {
+	if r := x.lookup(rc); r != nil {
+		return r
+	}
+	sh := x.rootShard(rc)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	r := sh.m[rc]
+	if r == nil {
+		r = &root{n: newNode(rc)}
+		sh.m[rc] = r
+	}
+	return r
+}
+
+// lockNew returns the live root of cell rc, created if need be, locked for
+// writing.
+func (x *Index) lockNew(rc s2.CellID) *root {
+	for {
+		r := x.acquire(rc)
+		r.mu.Lock()
+		if !r.dead {
+			return r
+		}
+		r.mu.Unlock() // it emptied and left the map meanwhile
+	}
+}
+
+// free takes r out of the root map if it holds nothing. The caller holds
+// r's write lock.
+func (x *Index) free(r *root) {
+	if r.n.count != 0 || r.dead {
+		return
+	}
+	rc := r.n.id
+	sh := x.rootShard(rc)
+	sh.mu.Lock()
+	if sh.m[rc] == r {
+		delete(sh.m, rc)
+	}
+	sh.mu.Unlock()
+	r.dead = true
 }
 
 func newNode(id s2.CellID) *node {
@@ -206,7 +282,7 @@ func (x *Index) Update(ctx context.Context, e geogrid.Entry) error {
 	s := sh.m[e.ID]
 	if s != nil && e.At >= s.at {
 		// The fast path: the fix stays inside the object's leaf.
-		r := &x.roots[s.root]
+		r := s.root
 		r.mu.Lock()
 		if s.n.inside(px, py, pz) {
 			it := &s.n.items[s.i]
@@ -219,13 +295,13 @@ func (x *Index) Update(ctx context.Context, e geogrid.Entry) error {
 	}
 	cell := s2.CellIDFromLatLng(s2.LatLngFromDegrees(e.Lat, e.Lng))
 	it := item{x: px, y: py, z: pz, lat: e.Lat, lng: e.Lng, at: e.At, cell: cell}
-	ri := x.rootOf(cell)
+	rc := x.rootCell(cell)
 	if s == nil {
-		s = &slot{id: e.ID, root: ri, at: e.At}
+		s = &slot{id: e.ID, at: e.At}
 		it.s, it.id = s, s.id
-		r := &x.roots[ri]
-		r.mu.Lock()
-		x.insert(r, ri, it)
+		r := x.lockNew(rc)
+		s.root = r
+		sh.splits += x.insert(r, it)
 		r.mu.Unlock()
 		sh.m[e.ID] = s
 		return nil
@@ -235,40 +311,49 @@ func (x *Index) Update(ctx context.Context, e geogrid.Entry) error {
 	}
 	s.at = e.At
 	it.s, it.id = s, s.id
-	if s.root == ri {
-		r := &x.roots[ri]
-		r.mu.Lock()
+	a := s.root
+	if a.n.id == rc { // a is live: s is in it
+		a.mu.Lock()
 		if n := s.n; n.id.Contains(cell) {
 			n.items[s.i] = it // same cell: no membership change
 		} else {
-			x.remove(r, s)
-			x.insert(r, ri, it)
+			sh.moves++
+			sh.merges += x.remove(a, s)
+			sh.splits += x.insert(a, it)
 		}
-		r.mu.Unlock()
+		a.mu.Unlock()
 		return nil
 	}
-	a, b := &x.roots[s.root], &x.roots[ri]
-	if s.root < ri {
-		a.mu.Lock()
-		b.mu.Lock()
-	} else {
-		b.mu.Lock()
-		a.mu.Lock()
+	var b *root
+	for {
+		b = x.acquire(rc)
+		if a.n.id < rc {
+			a.mu.Lock()
+			b.mu.Lock()
+		} else {
+			b.mu.Lock()
+			a.mu.Lock()
+		}
+		if !b.dead {
+			break
+		}
+		a.mu.Unlock()
+		b.mu.Unlock()
 	}
-	x.remove(a, s)
-	x.insert(b, ri, it)
-	s.root = ri
+	sh.moves++
+	sh.merges += x.remove(a, s)
+	sh.splits += x.insert(b, it)
+	s.root = b
+	x.free(a)
 	a.mu.Unlock()
 	b.mu.Unlock()
 	return nil
 }
 
 // insert adds it to the leaf of r that contains it.cell, then splits that
-// leaf while it is over the limit. The caller holds r's write lock.
-func (x *Index) insert(r *root, ri int32, it item) {
-	if r.n == nil {
-		r.n = newNode(x.rootCell(ri))
-	}
+// leaf while it is over the limit, and returns the number of splits. The
+// caller holds r's write lock.
+func (x *Index) insert(r *root, it item) uint64 {
 	n := r.n
 	for n.kids != nil {
 		n.count++
@@ -277,12 +362,12 @@ func (x *Index) insert(r *root, ri int32, it item) {
 	n.count++
 	n.items = append(n.items, it)
 	it.s.n, it.s.i = n, int32(len(n.items)-1)
-	x.split(n)
+	return x.split(n)
 }
 
-func (x *Index) split(n *node) {
+func (x *Index) split(n *node) uint64 {
 	if len(n.items) <= x.seg.MaxPerCell || n.level >= x.seg.MaxLevel {
-		return
+		return 0
 	}
 	ch := n.id.Children()
 	kids := new([4]*node)
@@ -298,15 +383,19 @@ func (x *Index) split(n *node) {
 		it.s.n, it.s.i = k, int32(len(k.items)-1)
 	}
 	n.items, n.kids = nil, kids
+	splits := uint64(1)
 	for _, k := range kids {
-		x.split(k)
+		splits += x.split(k)
 	}
+	return splits
 }
 
 // remove takes s's item out of its leaf, decrements the counts on the path
 // and collapses the highest subtree that fell below MinPerCell into one
-// leaf. The caller holds the root's write lock.
-func (x *Index) remove(r *root, s *slot) {
+// leaf. It returns the number of merges (0 or 1). The caller holds the
+// root's write lock; a root left empty stays in the map until the caller
+// frees it.
+func (x *Index) remove(r *root, s *slot) uint64 {
 	leaf := s.n
 	cell := leaf.items[s.i].cell
 	last := len(leaf.items) - 1
@@ -327,14 +416,16 @@ func (x *Index) remove(r *root, s *slot) {
 			break
 		}
 	}
-	if merge != nil {
-		items := make([]item, 0, x.seg.MaxPerCell)
-		items = gather(merge, items)
-		for i := range items {
-			items[i].s.n, items[i].s.i = merge, int32(i)
-		}
-		merge.kids, merge.items = nil, items
+	if merge == nil {
+		return 0
 	}
+	items := make([]item, 0, x.seg.MaxPerCell)
+	items = gather(merge, items)
+	for i := range items {
+		items[i].s.n, items[i].s.i = merge, int32(i)
+	}
+	merge.kids, merge.items = nil, items
+	return 1
 }
 
 func gather(n *node, out []item) []item {
@@ -359,12 +450,19 @@ func (x *Index) Remove(ctx context.Context, id string) error {
 	if s == nil {
 		return fmt.Errorf("memindex: remove %q: %w", id, geogrid.ErrNotFound)
 	}
-	r := &x.roots[s.root]
-	r.mu.Lock()
-	x.remove(r, s)
-	r.mu.Unlock()
+	x.drop(sh, s)
 	delete(sh.m, id)
 	return nil
+}
+
+// drop takes s out of its root and frees the root if it emptied. The
+// caller holds s's id shard lock.
+func (x *Index) drop(sh *idShard, s *slot) {
+	r := s.root
+	r.mu.Lock()
+	sh.merges += x.remove(r, s)
+	x.free(r)
+	r.mu.Unlock()
 }
 
 // Get implements [geogrid.Index].
@@ -379,7 +477,7 @@ func (x *Index) Get(ctx context.Context, id string) (geogrid.Entry, error) {
 	if s == nil {
 		return geogrid.Entry{}, fmt.Errorf("memindex: get %q: %w", id, geogrid.ErrNotFound)
 	}
-	r := &x.roots[s.root]
+	r := s.root
 	r.mu.RLock()
 	it := s.n.items[s.i]
 	r.mu.RUnlock()
@@ -410,58 +508,94 @@ func (x *Index) Search(ctx context.Context, q geogrid.Query, visit func(geogrid.
 	} else {
 		w.cosT, w.sinT = math.Cos(theta), math.Sin(theta)
 	}
-	for _, ri := range x.rootsNear(s2.CellIDFromLatLng(ll), p, theta) {
-		r := &x.roots[ri]
+	defer func() {
+		if w.stale > 0 {
+			x.stale.Add(w.stale)
+		}
+	}()
+	search := func(r *root) bool {
 		r.mu.RLock()
-		more := r.n == nil || !w.meets(&r.n.bound) || w.walk(r.n)
-		r.mu.RUnlock()
-		if !more {
+		defer r.mu.RUnlock()
+		return r.dead || !w.meets(&r.n.bound) || w.walk(r.n)
+	}
+	l := x.seg.MinLevel
+	c := s2.CellIDFromLatLng(ll)
+	if theta < s2.MinWidthMetric.Value(l)/2 {
+		// The circle is narrower than a root: it lies within the root of
+		// its centre and that root's neighbours.
+		for _, rc := range x.near(x.rootCell(c)) {
+			if r := x.lookup(rc); r != nil && !search(r) {
+				return nil
+			}
+		}
+		return nil
+	}
+	// A wider circle: its covering by root cells, or every live root when
+	// the covering would be longer than that list.
+	var cells []s2.CellID
+	if theta < math.Pi/2 && l > 0 && 3*float64(uint64(1)<<(2*l))*(1-math.Cos(theta)) < float64(x.Roots()) {
+		rc := &s2.RegionCoverer{MinLevel: l, MaxLevel: l, MaxCells: 1 << 20}
+		cells = rc.Covering(s2.CapFromCenterAngle(p, s1.Angle(theta)*(1+1e-9)))
+	} else {
+		cells = x.live()
+	}
+	for _, rc := range cells {
+		if r := x.lookup(rc); r != nil && !search(r) {
 			return nil
 		}
 	}
 	return nil
 }
 
-// rootsNear returns the roots a circle of angular radius theta around p may
-// touch: for circles narrower than a root cell, the root of the centre and
-// its neighbours; otherwise a covering.
-func (x *Index) rootsNear(c s2.CellID, p s2.Point, theta float64) []int32 {
-	l := x.seg.MinLevel
-	if theta < s2.MinWidthMetric.Value(l)/2 {
-		r := &x.roots[x.rootOf(c)]
+// near returns the root cell rc and its neighbours at its level. The list
+// is cached on the live root of rc, if there is one.
+func (x *Index) near(rc s2.CellID) []s2.CellID {
+	r := x.lookup(rc)
+	if r != nil {
 		if near := r.near.Load(); near != nil {
 			return *near
 		}
-		rc := c.Parent(l)
-		out := make([]int32, 0, 9)
-		out = append(out, x.rootOf(rc))
-		defer func() { r.near.Store(&out) }()
-		for _, nb := range rc.AllNeighbors(l) {
-			ri := x.rootOf(nb)
-			dup := false
-			for _, o := range out {
-				dup = dup || o == ri
-			}
-			if !dup {
-				out = append(out, ri)
-			}
-		}
-		return out
 	}
-	if theta >= math.Pi/2 || l == 0 {
-		out := make([]int32, len(x.roots))
-		for i := range out {
-			out[i] = int32(i)
+	out := make([]s2.CellID, 1, 9)
+	out[0] = rc
+	for _, nb := range rc.AllNeighbors(x.seg.MinLevel) {
+		if !slices.Contains(out, nb) {
+			out = append(out, nb)
 		}
-		return out
 	}
-	rc := &s2.RegionCoverer{MinLevel: l, MaxLevel: l, MaxCells: 1 << 20}
-	cov := rc.Covering(s2.CapFromCenterAngle(p, s1.Angle(theta)*(1+1e-9)))
-	out := make([]int32, 0, len(cov))
-	for _, c := range cov {
-		out = append(out, x.rootOf(c))
+	if r != nil {
+		r.near.Store(&out)
 	}
 	return out
+}
+
+// live returns the cells of the live roots, in cell order.
+func (x *Index) live() []s2.CellID {
+	var out []s2.CellID
+	for i := range x.roots {
+		sh := &x.roots[i]
+		sh.mu.RLock()
+		for rc := range sh.m {
+			out = append(out, rc)
+		}
+		sh.mu.RUnlock()
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Roots returns the number of live root cells: cells of level MinLevel
+// that hold at least one entry, fresh or stale. The memory of an Index is
+// proportional to it and to the number of entries.
+func (x *Index) Roots() int {
+	n := 0
+	for i := range x.roots {
+		sh := &x.roots[i]
+		sh.mu.RLock()
+		n += len(sh.m)
+		sh.mu.RUnlock()
+	}
+	return n
 }
 
 type walker struct {
@@ -469,6 +603,7 @@ type walker struct {
 	cosT, sinT float64
 	all        bool
 	after      int64
+	stale      uint64 // entries skipped because At <= after
 	visit      func(geogrid.Entry) bool
 }
 
@@ -500,6 +635,7 @@ func (w *walker) walk(n *node) bool {
 	for i := range n.items {
 		it := &n.items[i]
 		if it.at <= w.after {
+			w.stale++
 			continue
 		}
 		if !w.all && w.qx*it.x+w.qy*it.y+w.qz*it.z < lim {
@@ -512,19 +648,23 @@ func (w *walker) walk(n *node) bool {
 	return true
 }
 
-// Segments implements [geogrid.Index].
+// Segments implements [geogrid.Index]. It visits the leaves of the live
+// roots in cell order; a cell of level MinLevel that holds nothing has no
+// leaf.
 func (x *Index) Segments(ctx context.Context, visit func(geogrid.Segment) bool) error {
 	var buf []geogrid.Segment
-	for i := range x.roots {
+	for _, rc := range x.live() {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		r := &x.roots[i]
+		r := x.lookup(rc)
+		if r == nil {
+			continue
+		}
 		r.mu.RLock()
-		if r.n != nil {
-			buf = leaves(r.n, buf[:0])
-		} else {
-			buf = buf[:0]
+		buf = buf[:0]
+		if !r.dead {
+			buf = leaves(r.n, buf)
 		}
 		r.mu.RUnlock()
 		for _, s := range buf {
@@ -559,10 +699,7 @@ func (x *Index) Prune(ctx context.Context, before int64) (int, error) {
 			if s.at > before {
 				continue
 			}
-			r := &x.roots[s.root]
-			r.mu.Lock()
-			x.remove(r, s)
-			r.mu.Unlock()
+			x.drop(sh, s)
 			delete(sh.m, id)
 			total++
 		}
@@ -580,6 +717,22 @@ func (x *Index) Len() int {
 		x.ids[i].mu.Unlock()
 	}
 	return n
+}
+
+// Stats implements [geogrid.StatsIndex]: the counters since New.
+func (x *Index) Stats() geogrid.IndexStats {
+	var st geogrid.IndexStats
+	for i := range x.ids {
+		sh := &x.ids[i]
+		sh.mu.Lock()
+		st.Entries += len(sh.m)
+		st.Moves += sh.moves
+		st.Splits += sh.splits
+		st.Merges += sh.merges
+		sh.mu.Unlock()
+	}
+	st.StaleSkipped = x.stale.Load()
+	return st
 }
 
 // Claim implements [geogrid.Claims].
@@ -624,6 +777,7 @@ func (x *Index) Release(ctx context.Context, key, owner string, now time.Time) e
 }
 
 var (
-	_ geogrid.Index  = (*Index)(nil)
-	_ geogrid.Claims = (*Index)(nil)
+	_ geogrid.Index      = (*Index)(nil)
+	_ geogrid.Claims     = (*Index)(nil)
+	_ geogrid.StatsIndex = (*Index)(nil)
 )
