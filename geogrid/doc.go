@@ -39,7 +39,10 @@
 //     radius [EarthRadiusMeters], nearest first, ties broken by id; the
 //     index only narrows the candidates.
 //   - Of any number of concurrent claims on a trip, exactly one wins
-//     ([Claims]); a driver holds at most one trip.
+//     ([Claims]); a driver holds at most one trip. The winner of a
+//     broadcast may accept again and gets the same assignment; the other
+//     drivers offered the trip get [ErrClaimed], also after
+//     [Dispatcher.Assign] returned (for DispatchOptions.Remember).
 //   - Invalid input (NaN, infinities, latitude beyond ±90, longitude beyond
 //     ±180, negative radius or k, empty id) returns an [*InputError]
 //     matching [ErrInvalidInput] and changes nothing.
@@ -48,15 +51,27 @@
 //
 // Distances are on a sphere, not the WGS84 ellipsoid (up to 0.5% apart).
 // Times are kept to the microsecond. A [Market] and a [Fraud] check live in
-// the memory of one process. Offers made by a [Dispatcher] live in that
-// Dispatcher: a driver's accept must be routed to it. The ETA of
-// [StraightLine] ignores roads; a router can implement [ETA].
+// the memory of one process. Offers made by a [Dispatcher], and the
+// outcomes of its settled broadcasts, live in that Dispatcher: a driver's
+// accept must be routed to it; the claims, which [Dispatcher.Holder]
+// reads, are in the shared [Claims] store. The ETA of [StraightLine]
+// ignores roads; a router can implement [ETA].
+//
+// # Observability
+//
+// [Grid.Stats], [Market.Stats] and [Dispatcher.Stats] return counters
+// (updates, queries, stale fixes excluded; supply and demand counted;
+// offers, claims won and lost, rounds timed out), and [Grid.Stats] includes
+// the index's own (moves between cells, splits, merges) when it implements
+// [StatsIndex]. [Cell.Vertices] and [Cell.Bounds] give the geometry a map
+// needs to draw the segments of [Grid.Segments].
 //
 // # Adapters
 //
 // memindex is the in-memory index: a quadtree of cells per root cell with
-// one read-write lock per root and an id map split in shards; updates that
-// stay in their cell allocate nothing. redisindex keeps the same adaptive
+// one read-write lock per root and an id map split in shards; a root exists
+// only while it holds entries, so memory follows what is stored whatever
+// the root level, and updates that stay in their cell allocate nothing. redisindex keeps the same adaptive
 // grid in Redis (one set per leaf cell, a hash of positions, a sorted set of
 // last-seen times) and moves objects, splits and merges cells in Lua
 // scripts, so each Update is atomic on the server. Both implement [Claims].

@@ -2,7 +2,9 @@ package geogrid
 
 // IndexStats are the counters an [Index] may keep about its grid, read by
 // [Grid.Stats] from an index that implements [StatsIndex]. Counters count
-// since the index was created (in this process, for a shared store).
+// since the index value was created; for a store shared by several
+// processes, what this process's calls did. A counter an index cannot keep
+// without I/O stays zero (the adapter's Stats says which).
 type IndexStats struct {
 	Entries      int    // entries stored now, fresh or stale
 	Moves        uint64 // updates that moved an entry to another leaf cell

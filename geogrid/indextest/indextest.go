@@ -482,6 +482,19 @@ func testSplitMerge(t *testing.T, c Config) {
 	if levels[seg.MinLevel] != 2 {
 		t.Fatalf("after removing all but 2 entries: entries per level %v; want both at level %d (merged)", levels, seg.MinLevel)
 	}
+	// One of them moves to another cell.
+	for id := range model {
+		must(t, idx.Update(ctx, geogrid.Entry{ID: id, Lat: -33.9, Lng: 151.2, At: 2}))
+		model[id] = Fix{-33.9, 151.2, 2}
+		break
+	}
+	checkSegments(t, idx, model)
+	if s, ok := idx.(geogrid.StatsIndex); ok {
+		st := s.Stats()
+		if st.Moves != 1 || st.Splits == 0 || st.Merges == 0 {
+			t.Fatalf("Stats: got %+v; want 1 move, some splits and merges", st)
+		}
+	}
 }
 
 func testConcurrent(t *testing.T, c Config) {
@@ -650,7 +663,8 @@ func testClaimRelease(t *testing.T, c Config) {
 }
 
 // testDispatchRace broadcasts a trip to many drivers who all accept at
-// once: exactly one wins, the rest see ErrClaimed.
+// once, twice each: exactly one wins (both of its accepts return the same
+// assignment), the rest see ErrClaimed, now and after Assign returned.
 func testDispatchRace(t *testing.T, c Config) {
 	ctx := context.Background()
 	now := base
@@ -682,28 +696,49 @@ func testDispatchRace(t *testing.T, c Config) {
 	var wg sync.WaitGroup
 	var wins, lost atomic.Int32
 	var winner atomic.Value
+	var mu sync.Mutex
+	won := map[geogrid.Assignment]int{}
 	for _, o := range got {
-		wg.Go(func() {
-			a, err := d.Accept(ctx, o.Trip, o.Driver)
-			switch {
-			case err == nil:
-				wins.Add(1)
-				winner.Store(a.Driver)
-			case errors.Is(err, geogrid.ErrClaimed), errors.Is(err, geogrid.ErrNoOffer):
-				lost.Add(1)
-			default:
-				t.Errorf("Accept(%s): %v", o.Driver, err)
-			}
-		})
+		for range 2 {
+			wg.Go(func() {
+				a, err := d.Accept(ctx, o.Trip, o.Driver)
+				switch {
+				case err == nil:
+					wins.Add(1)
+					winner.Store(a.Driver)
+					mu.Lock()
+					won[a]++
+					mu.Unlock()
+				case errors.Is(err, geogrid.ErrClaimed):
+					lost.Add(1)
+				default:
+					t.Errorf("Accept(%s): got %v; want success or ErrClaimed", o.Driver, err)
+				}
+			})
+		}
 	}
 	wg.Wait()
 	r := <-done
 	must(t, r.err)
-	if wins.Load() != 1 || lost.Load() != drivers-1 {
-		t.Fatalf("accepts: %d won, %d lost; want 1 and %d", wins.Load(), lost.Load(), drivers-1)
+	if wins.Load() != 2 || len(won) != 1 || lost.Load() != 2*(drivers-1) {
+		t.Fatalf("accepts: %d won (%d distinct assignments), %d lost; want 2 (1), %d", wins.Load(), len(won), lost.Load(), 2*(drivers-1))
 	}
-	if r.a.Driver != winner.Load() {
-		t.Fatalf("Assign returned %q; the winning Accept was %q", r.a.Driver, winner.Load())
+	if r.a.Driver != winner.Load() || won[r.a] != 2 {
+		t.Fatalf("Assign returned %+v; the winning accepts returned %v", r.a, won)
+	}
+	// After Assign returned: the losers still hear ErrClaimed, the winner
+	// its assignment, and the holder is the winner.
+	for _, o := range got {
+		a, err := d.Accept(ctx, o.Trip, o.Driver)
+		switch {
+		case o.Driver == r.a.Driver && (err != nil || a != r.a):
+			t.Fatalf("late accept by the winner: got %+v, %v; want %+v", a, err, r.a)
+		case o.Driver != r.a.Driver && !errors.Is(err, geogrid.ErrClaimed):
+			t.Fatalf("late accept by %s: got %v; want ErrClaimed", o.Driver, err)
+		}
+	}
+	if h, err := d.Holder(ctx, "t1"); err != nil || h != r.a.Driver {
+		t.Fatalf("Holder: got %q, %v; want %q", h, err, r.a.Driver)
 	}
 }
 

@@ -17,10 +17,12 @@ local function leafOf(kind, q, rootLen, maxLen)
   return string.sub(q, 1, maxLen)
 end
 
+-- split splits leaf p while it is over maxn and returns how many cells it
+-- split.
 local function split(pos, kind, cnt, cp, p, maxn, maxLen)
-  if #p >= maxLen then return end
+  if #p >= maxLen then return 0 end
   local n = tonumber(redis.call('HGET', cnt, p) or '0')
-  if n <= maxn then return end
+  if n <= maxn then return 0 end
   local ids = redis.call('SMEMBERS', cp .. p)
   local c = {0, 0, 0, 0}
   for _, m in ipairs(ids) do
@@ -32,10 +34,13 @@ local function split(pos, kind, cnt, cp, p, maxn, maxLen)
   redis.call('DEL', cp .. p)
   redis.call('HSET', kind, p, 's')
   for d = 0, 3 do redis.call('HSET', cnt, p .. d, c[d + 1]) end
-  for d = 0, 3 do split(pos, kind, cnt, cp, p .. d, maxn, maxLen) end
+  local splits = 1
+  for d = 0, 3 do splits = splits + split(pos, kind, cnt, cp, p .. d, maxn, maxLen) end
+  return splits
 end
 
--- add puts id (leaf quad key q) into its leaf and splits it if needed.
+-- add puts id (leaf quad key q) into its leaf and splits it if needed. It
+-- returns the number of splits.
 local function add(pos, kind, cnt, cp, id, q, rootLen, maxLen, maxn)
   local leaf
   for l = rootLen, maxLen do
@@ -44,7 +49,7 @@ local function add(pos, kind, cnt, cp, id, q, rootLen, maxLen, maxn)
     if redis.call('HGET', kind, p) ~= 's' then leaf = p break end
   end
   redis.call('SADD', cp .. leaf, id)
-  split(pos, kind, cnt, cp, leaf, maxn, maxLen)
+  return split(pos, kind, cnt, cp, leaf, maxn, maxLen)
 end
 
 local function collectLeaves(kind, p, out)
@@ -66,7 +71,8 @@ local function dropSubtree(kind, cnt, cp, p)
 end
 
 -- del takes id (leaf quad key q) out of its leaf and collapses the highest
--- split cell on the path that fell below minn.
+-- split cell on the path that fell below minn. It returns 1 if it merged a
+-- subtree, else 0.
 local function del(pos, kind, cnt, cp, id, q, rootLen, maxLen, minn)
   local merge, leaf
   for l = rootLen, maxLen do
@@ -91,5 +97,7 @@ local function del(pos, kind, cnt, cp, id, q, rootLen, maxLen, minn)
     if redis.call('EXISTS', tmp) == 1 then
       redis.call('RENAME', tmp, cp .. merge)
     end
+    return 1
   end
+  return 0
 end

@@ -35,6 +35,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang/geo/s1"
@@ -57,28 +58,31 @@ local val = q .. ' ' .. ARGV[3] .. ' ' .. ARGV[4] .. ' ' .. ARGV[5]
 local old = redis.call('HGET', pos, id)
 if old then
   local oq, oat = string.match(old, '^(%S+) %S+ %S+ (%S+)$')
-  if tonumber(oat) > at then return 0 end
+  if tonumber(oat) > at then return {0, 0, 0} end
   local leaf = leafOf(kind, oq, rootLen, maxLen)
   if string.sub(q, 1, #leaf) == leaf then
     redis.call('HSET', pos, id, val)
     redis.call('ZADD', seen, at, id)
-    return 1
+    return {1, 0, 0}
   end
-  del(pos, kind, cnt, cp, id, oq, rootLen, maxLen, minn)
+  local merges = del(pos, kind, cnt, cp, id, oq, rootLen, maxLen, minn)
+  redis.call('HSET', pos, id, val)
+  redis.call('ZADD', seen, at, id)
+  return {2, add(pos, kind, cnt, cp, id, q, rootLen, maxLen, maxn), merges}
 end
 redis.call('HSET', pos, id, val)
 redis.call('ZADD', seen, at, id)
-add(pos, kind, cnt, cp, id, q, rootLen, maxLen, maxn)
-return 2
+return {3, add(pos, kind, cnt, cp, id, q, rootLen, maxLen, maxn), 0}
 `)
 	removeScript = redis.NewScript(lib + `
 local pos, seen, kind, cnt = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local minn, rootLen, maxLen, cp = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+local merges = 0
 local function remove(id)
   local old = redis.call('HGET', pos, id)
   if not old then return 0 end
   local oq = string.match(old, '^(%S+) ')
-  del(pos, kind, cnt, cp, id, oq, rootLen, maxLen, minn)
+  merges = merges + del(pos, kind, cnt, cp, id, oq, rootLen, maxLen, minn)
   redis.call('HDEL', pos, id)
   redis.call('ZREM', seen, id)
   return 1
@@ -86,9 +90,9 @@ end
 if ARGV[6] == 'prune' then
   local ids = redis.call('ZRANGEBYSCORE', seen, '-inf', ARGV[1], 'LIMIT', 0, 512)
   for _, id in ipairs(ids) do remove(id) end
-  return #ids
+  return {#ids, merges}
 end
-return remove(ARGV[1])
+return {remove(ARGV[1]), merges}
 `)
 	searchScript = redis.NewScript(lib + `
 local pos, kind = KEYS[1], KEYS[2]
@@ -150,6 +154,8 @@ type Index struct {
 	seg  geogrid.Segmentation
 	keys []string // pos, seen, kind, cnt
 	args []any    // max, min, rootLen, maxLen, cell prefix
+
+	moves, splits, merges atomic.Uint64 // what this Index's calls did
 }
 
 // New returns an Index storing under prefix in c. It returns an error
@@ -186,15 +192,47 @@ func (x *Index) Update(ctx context.Context, e geogrid.Entry) error {
 	}
 	leaf := geogrid.Cell(s2.CellIDFromLatLng(s2.LatLngFromDegrees(e.Lat, e.Lng)))
 	args := append([]any{e.ID, leaf.QuadKey(), fmtFloat(e.Lat), fmtFloat(e.Lng), e.At}, x.args...)
-	if err := updateScript.Run(ctx, x.c, x.keys, args...).Err(); err != nil {
+	r, err := updateScript.Run(ctx, x.c, x.keys, args...).Int64Slice()
+	if err == nil && len(r) != 3 {
+		err = fmt.Errorf("unexpected reply %v", r)
+	}
+	if err != nil {
 		return fmt.Errorf("redisindex: update %q: %w", e.ID, err)
 	}
+	if r[0] == 2 {
+		x.moves.Add(1)
+	}
+	x.count(r[1], r[2])
 	return nil
+}
+
+// count adds the splits and merges a script reported.
+func (x *Index) count(splits, merges int64) {
+	if splits > 0 {
+		x.splits.Add(uint64(splits))
+	}
+	if merges > 0 {
+		x.merges.Add(uint64(merges))
+	}
+}
+
+// remove runs the remove script: one id, or the stale entries up to 512.
+// It returns how many entries it removed.
+func (x *Index) remove(ctx context.Context, target any, mode string) (int, error) {
+	r, err := removeScript.Run(ctx, x.c, x.keys, target, x.args[1], x.args[2], x.args[3], x.args[4], mode).Int64Slice()
+	if err == nil && len(r) != 2 {
+		err = fmt.Errorf("unexpected reply %v", r)
+	}
+	if err != nil {
+		return 0, err
+	}
+	x.count(0, r[1])
+	return int(r[0]), nil
 }
 
 // Remove implements [geogrid.Index].
 func (x *Index) Remove(ctx context.Context, id string) error {
-	n, err := removeScript.Run(ctx, x.c, x.keys, id, x.args[1], x.args[2], x.args[3], x.args[4], "one").Int()
+	n, err := x.remove(ctx, id, "one")
 	if err != nil {
 		return fmt.Errorf("redisindex: remove %q: %w", id, err)
 	}
@@ -208,7 +246,7 @@ func (x *Index) Remove(ctx context.Context, id string) error {
 func (x *Index) Prune(ctx context.Context, before int64) (int, error) {
 	total := 0
 	for {
-		n, err := removeScript.Run(ctx, x.c, x.keys, before, x.args[1], x.args[2], x.args[3], x.args[4], "prune").Int()
+		n, err := x.remove(ctx, before, "prune")
 		total += n
 		if err != nil {
 			return total, fmt.Errorf("redisindex: prune: %w", err)
@@ -217,6 +255,14 @@ func (x *Index) Prune(ctx context.Context, before int64) (int, error) {
 			return total, nil
 		}
 	}
+}
+
+// Stats implements [geogrid.StatsIndex]: the moves, splits and merges
+// done by this Index's own calls since New (other clients of the same
+// prefix count theirs). Entries and StaleSkipped, which would take a round
+// trip, are zero.
+func (x *Index) Stats() geogrid.IndexStats {
+	return geogrid.IndexStats{Moves: x.moves.Load(), Splits: x.splits.Load(), Merges: x.merges.Load()}
 }
 
 func parseEntry(id, v string) (geogrid.Entry, error) {
@@ -350,6 +396,7 @@ func (x *Index) Release(ctx context.Context, key, owner string, _ time.Time) err
 }
 
 var (
-	_ geogrid.Index  = (*Index)(nil)
-	_ geogrid.Claims = (*Index)(nil)
+	_ geogrid.Index      = (*Index)(nil)
+	_ geogrid.Claims     = (*Index)(nil)
+	_ geogrid.StatsIndex = (*Index)(nil)
 )
