@@ -3,6 +3,7 @@ package events_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/sysblocks/sysblocks/events"
 )
@@ -103,5 +104,49 @@ func BenchmarkChanFull(b *testing.B) {
 		case ch <- benchMsg:
 		default:
 		}
+	}
+}
+
+// loopMember serves the same message forever and commits for free: what
+// remains is the Subscriber's own cost per message.
+type loopMember struct{ m events.Message }
+
+func (l *loopMember) Fetch(context.Context) (events.Message, error) {
+	l.m.Offset++
+	return l.m, nil
+}
+func (l *loopMember) Commit(context.Context, events.Message) error { return nil }
+func (l *loopMember) Close() error                                 { return nil }
+
+type loopReceiver struct{ m *loopMember }
+
+func (r loopReceiver) Join(context.Context) (events.Member, error) { return r.m, nil }
+
+// BenchmarkSubscriberOverhead is the Subscriber's cost per message, with
+// an adapter that costs nothing, for each commit mode.
+func BenchmarkSubscriberOverhead(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		o    events.SubscriberOptions
+	}{
+		{"sync", events.SubscriberOptions{}},
+		{"interval", events.SubscriberOptions{CommitInterval: time.Second}},
+		{"concurrency4", events.SubscriberOptions{Concurrency: 4}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			ctx, cancel := context.WithCancel(context.Background())
+			n := 0
+			s := events.NewSubscriber(loopReceiver{&loopMember{m: benchMsg}}, func(context.Context, *events.Message) error {
+				if n++; n == b.N {
+					cancel()
+				}
+				return nil
+			}, &c.o)
+			b.ReportAllocs()
+			b.ResetTimer()
+			if err := s.Run(ctx); err != nil {
+				b.Fatal(err)
+			}
+		})
 	}
 }

@@ -132,10 +132,12 @@ func (s *Subscriber) Run(ctx context.Context) error {
 		}
 		return err
 	}
-	done := func(ctx context.Context, m *Message) { s.commit(ctx, mem, m) }
+	// Commits outlive ctx, so that finished work is not done again.
+	base := context.WithoutCancel(ctx)
+	done := func(pos Message) { s.commit(base, mem, pos) }
 	var ac *asyncCommitter
 	if s.o.CommitInterval > 0 {
-		ac = newAsyncCommitter(ctx, s, mem)
+		ac = newAsyncCommitter(base, s, mem)
 		done = ac.mark
 	}
 	if s.o.Concurrency == 1 {
@@ -152,11 +154,12 @@ func (s *Subscriber) Run(ctx context.Context) error {
 	return err
 }
 
-// commitFunc records that the handler succeeded on a message.
-type commitFunc func(ctx context.Context, m *Message)
+// commitFunc records that the handler succeeded on the message at pos
+// (Topic, Partition and Offset).
+type commitFunc func(pos Message)
 
 func (s *Subscriber) serial(ctx context.Context, mem Member, done commitFunc) error {
-	for {
+	for ctx.Err() == nil {
 		msg, err := mem.Fetch(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -165,10 +168,11 @@ func (s *Subscriber) serial(ctx context.Context, mem Member, done commitFunc) er
 			return err
 		}
 		s.fetched.Add(1)
-		if err := s.process(ctx, &msg, done); err != nil {
+		if err := s.process(ctx, msg, done); err != nil {
 			return err
 		}
 	}
+	return nil
 }
 
 func (s *Subscriber) parallel(parent context.Context, mem Member, done commitFunc) error {
@@ -185,7 +189,7 @@ func (s *Subscriber) parallel(parent context.Context, mem Member, done commitFun
 		queues[i] = q
 		wg.Go(func() {
 			for msg := range q {
-				if err := s.process(ctx, &msg, done); err != nil {
+				if err := s.process(ctx, msg, done); err != nil {
 					errOnce.Do(func() { werr = err })
 					cancel()
 				}
@@ -193,7 +197,7 @@ func (s *Subscriber) parallel(parent context.Context, mem Member, done commitFun
 		})
 	}
 	var err error
-	for err == nil {
+	for err == nil && ctx.Err() == nil {
 		var msg Message
 		msg, err = mem.Fetch(ctx)
 		if err != nil {
@@ -222,17 +226,17 @@ func (s *Subscriber) parallel(parent context.Context, mem Member, done commitFun
 // process runs the handler on msg until it succeeds, then calls done. It
 // returns nil when ctx ends first (leaving msg uncommitted) and a
 // *HandlerError when MaxAttempts runs out.
-func (s *Subscriber) process(ctx context.Context, msg *Message, done commitFunc) error {
+func (s *Subscriber) process(ctx context.Context, msg Message, done commitFunc) error {
 	wait := s.o.Backoff
 	for attempt := 1; ; attempt++ {
 		if ctx.Err() != nil {
 			return nil
 		}
-		m := *msg // the handler may change its copy
+		m := msg // the handler may change its copy
 		err := s.h(ctx, &m)
 		if err == nil {
 			s.handled.Add(1)
-			done(ctx, msg)
+			done(Message{Topic: msg.Topic, Partition: msg.Partition, Offset: msg.Offset})
 			return nil
 		}
 		s.failures.Add(1)
@@ -257,10 +261,11 @@ func (s *Subscriber) process(ctx context.Context, msg *Message, done commitFunc)
 	}
 }
 
-// commit commits msg and reports whether it worked.
-func (s *Subscriber) commit(ctx context.Context, mem Member, msg *Message) bool {
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.o.CommitTimeout)
-	err := mem.Commit(cctx, *msg)
+// commit commits the message at pos and reports whether it worked. ctx
+// must not be canceled with Run's context.
+func (s *Subscriber) commit(ctx context.Context, mem Member, pos Message) bool {
+	cctx, cancel := context.WithTimeout(ctx, s.o.CommitTimeout)
+	err := mem.Commit(cctx, pos)
 	cancel()
 	if err == nil {
 		s.committed.Add(1)
@@ -268,8 +273,8 @@ func (s *Subscriber) commit(ctx context.Context, mem Member, msg *Message) bool 
 	}
 	s.commitErrors.Add(1)
 	s.log.LogAttrs(ctx, slog.LevelWarn, "events: commit failed; the message may be delivered again",
-		slog.String("topic", msg.Topic), slog.Int("partition", msg.Partition),
-		slog.Int64("offset", msg.Offset), slog.Any("err", err))
+		slog.String("topic", pos.Topic), slog.Int("partition", pos.Partition),
+		slog.Int64("offset", pos.Offset), slog.Any("err", err))
 	return false
 }
 
@@ -313,11 +318,11 @@ func newAsyncCommitter(ctx context.Context, s *Subscriber, mem Member) *asyncCom
 	return c
 }
 
-// mark records that the handler succeeded on m.
-func (c *asyncCommitter) mark(_ context.Context, m *Message) {
+// mark records that the handler succeeded on the message at pos.
+func (c *asyncCommitter) mark(pos Message) {
 	c.mu.Lock()
-	if cur, ok := c.latest[m.Partition]; !ok || m.Offset > cur.Offset {
-		c.latest[m.Partition] = Message{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}
+	if cur, ok := c.latest[pos.Partition]; !ok || pos.Offset > cur.Offset {
+		c.latest[pos.Partition] = pos
 	}
 	c.mu.Unlock()
 	select {
@@ -334,7 +339,7 @@ func (c *asyncCommitter) flush() {
 	c.latest = make(map[int]Message, len(batch))
 	c.mu.Unlock()
 	for _, m := range batch {
-		if !c.s.commit(c.ctx, c.mem, &m) {
+		if !c.s.commit(c.ctx, c.mem, m) {
 			c.mu.Lock()
 			if _, newer := c.latest[m.Partition]; !newer {
 				c.latest[m.Partition] = m

@@ -255,3 +255,32 @@ func TestSubscriberCommitInterval(t *testing.T) {
 		t.Errorf("stats %+v; want 100 handled and %d committed", st, len(m.commits))
 	}
 }
+
+// alwaysMember has a message ready at every Fetch and ignores ctx, like an
+// adapter with a backlog: Run must still stop when its context ends.
+type alwaysMember struct{ fakeMember }
+
+func (a *alwaysMember) Fetch(context.Context) (events.Message, error) {
+	return events.Message{Topic: "t"}, nil
+}
+
+func TestSubscriberStopsWithBacklog(t *testing.T) {
+	for _, c := range []int{1, 3} {
+		m := &alwaysMember{}
+		ctx, cancel := context.WithCancel(context.Background())
+		var n atomic.Int32
+		s := events.NewSubscriber(memberReceiver{m}, func(context.Context, *events.Message) error {
+			if n.Add(1) == 10 {
+				cancel()
+			}
+			return nil
+		}, &events.SubscriberOptions{Concurrency: c})
+		if err := s.Run(ctx); err != nil {
+			t.Fatalf("concurrency %d: Run = %v", c, err)
+		}
+	}
+}
+
+type memberReceiver struct{ m events.Member }
+
+func (r memberReceiver) Join(context.Context) (events.Member, error) { return r.m, nil }
