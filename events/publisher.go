@@ -12,7 +12,9 @@ type PublisherOptions struct {
 	// default: such messages fail with [ErrNoTopic].
 	Topic string
 
-	// Now stamps messages whose Time is zero. Nil means time.Now.
+	// Now, if set, stamps messages whose Time is zero. Nil leaves a zero
+	// Time to the adapter, which stamps the send time (kafka-go and membus
+	// both do), and saves a copy of the messages.
 	Now func() time.Time
 }
 
@@ -33,9 +35,6 @@ func NewPublisher(s Sender, opts *PublisherOptions) *Publisher {
 	var o PublisherOptions
 	if opts != nil {
 		o = *opts
-	}
-	if o.Now == nil {
-		o.Now = time.Now
 	}
 	return &Publisher{s: s, topic: o.Topic, now: o.Now}
 }
@@ -58,7 +57,7 @@ func (p *Publisher) Publish(ctx context.Context, msgs ...Message) error {
 	var now time.Time
 	for i := range msgs {
 		m := &msgs[i]
-		if m.Topic != "" && !m.Time.IsZero() {
+		if m.Topic != "" && (p.now == nil || !m.Time.IsZero()) {
 			continue
 		}
 		if m.Topic == "" && p.topic == "" {
@@ -68,13 +67,15 @@ func (p *Publisher) Publish(ctx context.Context, msgs ...Message) error {
 			out = make([]Message, len(msgs))
 			copy(out, msgs)
 			copied = true
-			now = p.now()
+			if p.now != nil {
+				now = p.now()
+			}
 		}
 		if out[i].Topic == "" {
 			out[i].Topic = p.topic
 		}
 		if out[i].Time.IsZero() {
-			out[i].Time = now
+			out[i].Time = now // zero when there is no Now
 		}
 	}
 	if err := ctx.Err(); err != nil {

@@ -341,14 +341,17 @@ func (s *running) stop() error {
 func testRoundTrip(t *testing.T, h Harness) {
 	ctx := deadline(t)
 	topic := h.Topic(t, 3)
-	at := time.UnixMilli(time.Now().UnixMilli() - 3_600_000).UTC()
+	before := time.Now().Truncate(time.Millisecond)
+	at := time.UnixMilli(before.UnixMilli() - 3_600_000).UTC()
 	sent := []events.Message{
 		{Topic: topic, Key: []byte("user-1"), Value: []byte("user-1/0"), Time: at,
 			Headers: []events.Header{{Key: "trace", Value: []byte("abc")}, {Key: "empty", Value: []byte{}}, {Key: "trace", Value: []byte("def")}}},
 		{Topic: topic, Value: []byte("nil-key/0"), Time: at.Add(time.Millisecond)},
 		{Topic: topic, Key: []byte("user-2"), Value: []byte("user-2/0"), Time: at.Add(2 * time.Millisecond)},
+		{Topic: topic, Key: []byte("no-time"), Value: []byte("no-time/0")}, // the adapter stamps it
 	}
 	publish(t, ctx, h, sent)
+	after := time.Now()
 	var mu sync.Mutex
 	got := map[string]events.Message{}
 	rec := newRecorder()
@@ -359,7 +362,7 @@ func testRoundTrip(t *testing.T, h Harness) {
 		rec.add(0, m)
 		return nil
 	}, nil)
-	rec.wait(t, ctx, "all 3 messages delivered", covers(sent))
+	rec.wait(t, ctx, "all 4 messages delivered", covers(sent))
 	mu.Lock()
 	defer mu.Unlock()
 	seen := map[[2]int64]bool{}
@@ -371,7 +374,12 @@ func testRoundTrip(t *testing.T, h Harness) {
 		if !bytes.Equal(m.Key, want.Key) {
 			t.Errorf("%s: Key = %q; want %q", want.Value, m.Key, want.Key)
 		}
-		if !m.Time.Equal(want.Time) {
+		switch {
+		case want.Time.IsZero():
+			if m.Time.Before(before) || m.Time.After(after) {
+				t.Errorf("%s: sent with no Time, received %v; want the send time, between %v and %v", want.Value, m.Time, before, after)
+			}
+		case !m.Time.Equal(want.Time):
 			t.Errorf("%s: Time = %v; want %v", want.Value, m.Time, want.Time)
 		}
 		if len(m.Headers) != len(want.Headers) {

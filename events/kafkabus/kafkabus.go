@@ -89,7 +89,7 @@ func NewSender(w *kafka.Writer) (*Sender, error) {
 
 // Send writes msgs with one WriteMessages call and returns its error
 // (kafka.WriteErrors says which messages failed). Messages with a zero
-// Time are stamped by kafka-go.
+// Time get the time kafka-go encodes them.
 //
 // If ctx ends first, Send returns ctx's error but kafka-go may still send
 // the messages later, reading their Key, Value and Header slices: do not
