@@ -9,11 +9,12 @@
 //	tokenrange   disjoint ID ranges from a durable counter; an in-memory Leaser with a double buffer
 //	cache        cache-aside with singleflight, TTL jitter and negative caching
 //	events       publish/subscribe with keys, consumer groups and at-least-once delivery; a lossy batching publisher
+//	reservation  inventory holds with a TTL, idempotency keys and a late-payment policy; never oversells
 //	geogrid      moving objects on an adaptive grid: nearby-k queries, supply and demand per cell, dispatch claims
 //	search       fuzzy full-text search (typo tolerance by edit distance) fed from change events
 //	trending     top-k terms over sliding windows with a count-min sketch
 //
-// More blocks (reservation, saga, fanout, wsregistry, routing, transcode, rtc,
+// More blocks (saga, fanout, wsregistry, routing, transcode, rtc,
 // ratelimit, notify, archive) follow the same shape.
 //
 // # Shape of a block
@@ -35,7 +36,8 @@
 // examples/urlshortener wires shortid, tokenrange, cache and events into a
 // URL shortener that runs with `go run ./examples/urlshortener`, on memory
 // backends by default and on MariaDB, Redis, Cassandra and Kafka with
-// -backend=real.
+// -backend=real. examples/rides wires geogrid and events into a ride-hailing
+// service with drivers on websockets and a live map.
 //
 // # Tests
 //
