@@ -130,8 +130,8 @@ type DispatchOptions struct {
 	// that accepts arriving late learn what happened (see
 	// [Dispatcher.Accept]); afterwards they get ErrNoOffer. Every offer
 	// open at settlement expires within OfferTimeout. A remembered trip
-	// costs about 200 bytes plus 16 per driver offered. Zero means
-	// OfferTimeout.
+	// costs about 250 bytes plus 16 per driver offered, and is dropped by
+	// the first Assign or Accept after its time. Zero means OfferTimeout.
 	Remember time.Duration
 	// Fraud, if set, receives the rider and driver positions at every
 	// assignment.
@@ -446,8 +446,9 @@ func (d *Dispatcher) broadcast(ctx context.Context, r Request) (Assignment, erro
 		return Assignment{}, &InputError{Op: "assign", Field: "offerer", Reason: "nil Offerer for a broadcast"}
 	}
 	p := &pending{req: r, offers: map[string]Offer{}, won: make(chan struct{}), final: make(chan struct{})}
+	now := d.o.Now()
 	d.mu.Lock()
-	d.sweep(d.o.Now())
+	d.sweep(now)
 	_, busy := d.pending[r.Trip]
 	_, settled := d.settled[r.Trip]
 	if busy || settled {
@@ -629,8 +630,9 @@ func (d *Dispatcher) close(parent context.Context, p *pending, cause error) (Ass
 // ErrNoOffer. Accepts for premium trips (never offered) get ErrNoOffer.
 func (d *Dispatcher) Accept(ctx context.Context, trip, driver string) (Assignment, error) {
 	d.c.accepts.Add(1)
+	now := d.o.Now()
 	d.mu.Lock()
-	d.sweep(d.o.Now())
+	d.sweep(now)
 	p := d.pending[trip]
 	if p == nil {
 		out := d.settled[trip]
@@ -648,7 +650,7 @@ func (d *Dispatcher) Accept(ctx context.Context, trip, driver string) (Assignmen
 		return Assignment{}, fmt.Errorf("geogrid: accept %s by %s: %w", trip, driver, ErrClaimed)
 	case closing && offered:
 		return d.await(ctx, p, driver)
-	case !offered || !d.o.Now().Before(o.Expires):
+	case !offered || !now.Before(o.Expires):
 		d.c.noOffer.Add(1)
 		return Assignment{}, fmt.Errorf("geogrid: accept %s by %s: %w", trip, driver, ErrNoOffer)
 	}
