@@ -99,9 +99,12 @@ func ExampleBatchPublisher() {
 	stop() // the last flush sends what is left
 	<-done
 	st := clicks.Stats()
-	fmt.Printf("published %d, dropped %d, failed %d, in %d sends\n", st.Published, st.Dropped, st.Failed, counter.calls)
+	// How many Send calls it took depends on when the flusher woke up:
+	// at most one per record, and about N/M when records arrive in bursts.
+	fmt.Printf("published %d, dropped %d, failed %d, at most one send per record: %v\n",
+		st.Published, st.Dropped, st.Failed, counter.calls >= 1 && counter.calls <= 5)
 	// Output:
-	// published 5, dropped 0, failed 0, in 3 sends
+	// published 5, dropped 0, failed 0, at most one send per record: true
 }
 
 type countingSender struct {
