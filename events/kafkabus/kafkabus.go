@@ -182,14 +182,30 @@ func (r *Receiver) Join(ctx context.Context) (events.Member, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return &member{r: kafka.NewReader(r.cfg)}, nil
+	closed, markClosed := context.WithCancel(context.Background())
+	return &member{r: kafka.NewReader(r.cfg), closed: closed, markClosed: markClosed}, nil
 }
 
 type member struct {
 	r *kafka.Reader
+	// closed ends when Close is called. kafka-go's CommitMessages may
+	// queue a commit on a closed Reader and then wait for an answer that
+	// never comes, so every call also gives up when the member closes.
+	closed     context.Context
+	markClosed context.CancelFunc
+}
+
+// bound returns ctx, cancelled also when the member closes.
+func (m *member) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(m.closed, cancel)
+	return ctx, func() { stop(); cancel() }
 }
 
 func (m *member) Fetch(ctx context.Context) (events.Message, error) {
+	if m.closed.Err() != nil {
+		return events.Message{}, fmt.Errorf("kafkabus: fetch: %w", events.ErrClosed)
+	}
 	km, err := m.r.FetchMessage(ctx)
 	if err != nil {
 		if errors.Is(err, io.EOF) {
@@ -214,11 +230,16 @@ func (m *member) Fetch(ctx context.Context) (events.Message, error) {
 }
 
 func (m *member) Commit(ctx context.Context, msg events.Message) error {
-	err := m.r.CommitMessages(ctx, kafka.Message{Topic: msg.Topic, Partition: msg.Partition, Offset: msg.Offset})
+	if m.closed.Err() != nil {
+		return fmt.Errorf("kafkabus: commit: %w", events.ErrClosed)
+	}
+	bctx, done := m.bound(ctx)
+	defer done()
+	err := m.r.CommitMessages(bctx, kafka.Message{Topic: msg.Topic, Partition: msg.Partition, Offset: msg.Offset})
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, io.ErrClosedPipe):
+	case errors.Is(err, io.ErrClosedPipe), err != nil && ctx.Err() == nil && m.closed.Err() != nil:
 		return fmt.Errorf("kafkabus: commit: %w", events.ErrClosed)
 	default:
 		return fmt.Errorf("kafkabus: commit %s/%d@%d: %w", msg.Topic, msg.Partition, msg.Offset, err)
@@ -226,4 +247,7 @@ func (m *member) Commit(ctx context.Context, msg events.Message) error {
 }
 
 // Close closes the Reader, which leaves the group.
-func (m *member) Close() error { return m.r.Close() }
+func (m *member) Close() error {
+	m.markClosed()
+	return m.r.Close()
+}
