@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/sysblocks/sysblocks/internal/dial"
 	"os"
 	"strings"
 	"time"
@@ -337,42 +338,5 @@ func Dial(ctx context.Context, e Env, s Settings) (st *Stack, err error) {
 // CassandraSession creates keyspace (SimpleStrategy, replication factor 1)
 // if it does not exist and returns a session on it.
 func CassandraSession(ctx context.Context, hosts []string, keyspace string) (*gocql.Session, error) {
-	if !validKeyspace(keyspace) {
-		return nil, fmt.Errorf("backends: keyspace %q: want 1 to 48 letters, digits and underscores", keyspace)
-	}
-	cluster := func(ks string) *gocql.ClusterConfig {
-		c := gocql.NewCluster(hosts...)
-		c.Keyspace = ks
-		c.Consistency = gocql.Quorum
-		c.Timeout = 10 * time.Second
-		c.ConnectTimeout = 10 * time.Second
-		return c
-	}
-	admin, err := cluster("").CreateSession()
-	if err != nil {
-		return nil, fmt.Errorf("backends: cassandra %v: %w", hosts, err)
-	}
-	err = admin.Query(`CREATE KEYSPACE IF NOT EXISTS ` + keyspace +
-		` WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`).ExecContext(ctx)
-	admin.Close()
-	if err != nil {
-		return nil, fmt.Errorf("backends: create keyspace %s: %w", keyspace, err)
-	}
-	sess, err := cluster(keyspace).CreateSession()
-	if err != nil {
-		return nil, fmt.Errorf("backends: cassandra keyspace %s: %w", keyspace, err)
-	}
-	return sess, nil
-}
-
-func validKeyspace(s string) bool {
-	if s == "" || len(s) > 48 {
-		return false
-	}
-	for _, c := range s {
-		if !(c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
-			return false
-		}
-	}
-	return true
+	return dial.CassandraSession(ctx, hosts, keyspace)
 }
