@@ -4,10 +4,12 @@ package dial
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
+	"github.com/segmentio/kafka-go"
 )
 
 // CassandraSession creates keyspace (SimpleStrategy, replication factor 1)
@@ -54,4 +56,22 @@ func ValidKeyspace(s string) bool {
 		}
 	}
 	return true
+}
+
+// CreateTopic creates a Kafka topic with the given partitions (replication
+// factor 1) unless it exists. Its connections are closed before it returns.
+func CreateTopic(ctx context.Context, brokers []string, topic string, partitions int) error {
+	tr := &kafka.Transport{}
+	defer tr.CloseIdleConnections()
+	c := &kafka.Client{Addr: kafka.TCP(brokers...), Transport: tr}
+	res, err := c.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{
+		Topic: topic, NumPartitions: partitions, ReplicationFactor: 1,
+	}}})
+	if err == nil {
+		err = res.Errors[topic]
+	}
+	if err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
+		return fmt.Errorf("dial: create topic %s: %w", topic, err)
+	}
+	return nil
 }

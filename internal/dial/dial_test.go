@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/segmentio/kafka-go"
 	"github.com/sysblocks/sysblocks/internal/testenv"
 )
 
@@ -42,5 +43,25 @@ func TestCassandraSession(t *testing.T) {
 	}
 	if _, err := CassandraSession(ctx, c.Hosts, "bad-name"); err == nil || !strings.Contains(err.Error(), "keyspace") {
 		t.Fatalf("bad keyspace name: err = %v; want a keyspace error", err)
+	}
+}
+
+// TestCreateTopic creates a topic twice on the real broker: the second call
+// finds it and succeeds.
+func TestCreateTopic(t *testing.T) {
+	k := testenv.Kafka(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	topic := testenv.Name(t, "dial")
+	t.Cleanup(func() {
+		tr := &kafka.Transport{}
+		defer tr.CloseIdleConnections()
+		c := &kafka.Client{Addr: kafka.TCP(k.Brokers...), Transport: tr}
+		_, _ = c.DeleteTopics(context.Background(), &kafka.DeleteTopicsRequest{Topics: []string{topic}})
+	})
+	for range 2 {
+		if err := CreateTopic(ctx, k.Brokers, topic, 2); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -224,19 +224,7 @@ func Real(ctx context.Context, c Clients, s Settings) (*Stack, error) {
 // CreateTopic creates a Kafka topic with the given partitions (replication
 // factor 1) unless it exists.
 func CreateTopic(ctx context.Context, brokers []string, topic string, partitions int) error {
-	tr := &kafka.Transport{}
-	defer tr.CloseIdleConnections()
-	c := &kafka.Client{Addr: kafka.TCP(brokers...), Transport: tr}
-	res, err := c.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{
-		Topic: topic, NumPartitions: partitions, ReplicationFactor: 1,
-	}}})
-	if err == nil {
-		err = res.Errors[topic]
-	}
-	if err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
-		return fmt.Errorf("backends: create topic %s: %w", topic, err)
-	}
-	return nil
+	return dial.CreateTopic(ctx, brokers, topic, partitions)
 }
 
 // Env is where the real servers are, from the SYSBLOCKS_* variables.
