@@ -355,6 +355,9 @@ func TestLeaserRunRetries(t *testing.T) {
 	l := newLeaser(t, s, 0, &tokenrange.LeaserOptions{RetryBackoff: time.Millisecond})
 	defer run(t, l)()
 	<-s.ok
+	// The store has answered; wait until the Leaser has installed the range
+	// (Fetches is counted under the same lock), so Next must not stall.
+	<-waitFetched(l)
 	if got, err := l.Next(context.Background()); err != nil || got != 0 {
 		t.Fatalf("Next = %d, %v; want 0", got, err)
 	}
