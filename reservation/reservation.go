@@ -162,6 +162,7 @@ type Stats struct {
 	SweepErrors    uint64
 	EmitErrors     uint64
 	AlarmErrors    uint64
+	Purged         uint64 // terminal bookings deleted by Purge
 }
 
 // Service holds rooms for payment, books them, releases them on failure,
@@ -192,7 +193,7 @@ type Service struct {
 	lateBooked, refunds, cancelled  atomic.Uint64
 	expired, completed, retries     atomic.Uint64
 	sweeps, sweepErrs, emitErrs     atomic.Uint64
-	alarmErrs                       atomic.Uint64
+	alarmErrs, purged               atomic.Uint64
 }
 
 // New returns a Service on store. opts may be nil. New starts no
@@ -280,7 +281,7 @@ func (s *Service) Stats() Stats {
 		Booked: s.booked.Load(), LateBooked: s.lateBooked.Load(), RefundRequired: s.refunds.Load(),
 		Cancelled: s.cancelled.Load(), Expired: s.expired.Load(), Completed: s.completed.Load(),
 		Retries: s.retries.Load(), Sweeps: s.sweeps.Load(), SweepErrors: s.sweepErrs.Load(),
-		EmitErrors: s.emitErrs.Load(), AlarmErrors: s.alarmErrs.Load(),
+		EmitErrors: s.emitErrs.Load(), AlarmErrors: s.alarmErrs.Load(), Purged: s.purged.Load(),
 	}
 }
 

@@ -98,6 +98,46 @@ type Store interface {
 	// before and returns how many it deleted. A key pruned is free again:
 	// a request that reuses it creates a new booking.
 	PruneKeys(ctx context.Context, before time.Time, limit int) (int, error)
+
+	// ByUser returns up to limit (>= 1) bookings of user, in every state,
+	// in the order (Created descending, ID descending), starting strictly
+	// after the position after in that order; the zero Cursor starts at
+	// the newest. Created is compared as stored (SQL stores keep
+	// microseconds).
+	ByUser(ctx context.Context, user string, after Cursor, limit int) ([]Booking, error)
+
+	// Archivable returns up to limit (>= 1) bookings in a terminal state
+	// (Cancelled or Completed) whose Updated is before before, earliest
+	// Updated first, ties by ID.
+	Archivable(ctx context.Context, before time.Time, limit int) ([]Booking, error)
+
+	// DeleteTerminal deletes every booking named by refs that is in a
+	// terminal state and, when the ref's Version is not zero, still at
+	// that version, together with the idempotency record that created it
+	// (a retry of that key then creates a new booking, as after
+	// PruneKeys), and returns how many it deleted. Unknown IDs and
+	// bookings in another state or version are left alone without error,
+	// so a repeated call is harmless. It never deletes a Reserved or
+	// Booked booking. Terminal bookings have no claims, so capacity is
+	// unchanged.
+	DeleteTerminal(ctx context.Context, refs []Ref) (int, error)
+}
+
+// Cursor is a position in a user's bookings listed newest first (Created
+// descending, then ID descending): the Created and ID of the last booking
+// of the previous page. The zero Cursor is the position before the newest.
+type Cursor struct {
+	Created time.Time
+	ID      string
+}
+
+// IsZero reports whether c is the zero Cursor.
+func (c Cursor) IsZero() bool { return c.Created.IsZero() && c.ID == "" }
+
+// Ref names a booking, and optionally the version it must still have.
+type Ref struct {
+	ID      string
+	Version int64 // 0: any version
 }
 
 // Transition is a compare-and-set change of a booking's state, applied by

@@ -44,6 +44,8 @@ type Store struct {
 	bookings map[string]*reservation.Booking
 	reserved map[string]struct{} // IDs of Reserved bookings
 	booked   map[string]struct{} // IDs of Booked bookings
+	terminal map[string]struct{} // IDs of Cancelled and Completed bookings
+	byUser   map[string]map[string]struct{}
 	keys     map[string]*record
 	rebooks  map[string]string // rebooked hold ID -> booking ID
 }
@@ -55,6 +57,8 @@ func New() *Store {
 		bookings: make(map[string]*reservation.Booking),
 		reserved: make(map[string]struct{}),
 		booked:   make(map[string]struct{}),
+		terminal: make(map[string]struct{}),
+		byUser:   make(map[string]map[string]struct{}),
 		keys:     make(map[string]*record),
 		rebooks:  make(map[string]string),
 	}
@@ -209,12 +213,21 @@ func (s *Store) put(b reservation.Booking) {
 	s.bookings[b.ID] = &b
 	delete(s.reserved, b.ID)
 	delete(s.booked, b.ID)
+	delete(s.terminal, b.ID)
 	switch b.State {
 	case reservation.Reserved:
 		s.reserved[b.ID] = struct{}{}
 	case reservation.Booked:
 		s.booked[b.ID] = struct{}{}
+	case reservation.Cancelled, reservation.Completed:
+		s.terminal[b.ID] = struct{}{}
 	}
+	u := s.byUser[b.User]
+	if u == nil {
+		u = make(map[string]struct{})
+		s.byUser[b.User] = u
+	}
+	u[b.ID] = struct{}{}
 }
 
 // Get implements [reservation.Store].
@@ -342,6 +355,77 @@ func (s *Store) PruneKeys(ctx context.Context, before time.Time, limit int) (int
 			delete(s.keys, k)
 			n++
 		}
+	}
+	return n, nil
+}
+
+// ByUser implements [reservation.Store].
+func (s *Store) ByUser(ctx context.Context, user string, after reservation.Cursor, limit int) ([]reservation.Booking, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []reservation.Booking
+	for id := range s.byUser[user] {
+		b := s.bookings[id]
+		if after.IsZero() || cmp.Or(b.Created.Compare(after.Created), cmp.Compare(b.ID, after.ID)) < 0 {
+			out = append(out, *b)
+		}
+	}
+	slices.SortFunc(out, func(a, b reservation.Booking) int {
+		return cmp.Or(b.Created.Compare(a.Created), cmp.Compare(b.ID, a.ID))
+	})
+	return out[:min(len(out), limit)], nil
+}
+
+// Archivable implements [reservation.Store].
+func (s *Store) Archivable(ctx context.Context, before time.Time, limit int) ([]reservation.Booking, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []reservation.Booking
+	for id := range s.terminal {
+		if b := s.bookings[id]; b.Updated.Before(before) {
+			out = append(out, *b)
+		}
+	}
+	slices.SortFunc(out, func(a, b reservation.Booking) int {
+		return cmp.Or(a.Updated.Compare(b.Updated), cmp.Compare(a.ID, b.ID))
+	})
+	return out[:min(len(out), limit)], nil
+}
+
+// DeleteTerminal implements [reservation.Store].
+func (s *Store) DeleteTerminal(ctx context.Context, refs []reservation.Ref) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, r := range refs {
+		b := s.bookings[r.ID]
+		if b == nil || !b.State.Terminal() || (r.Version != 0 && b.Version != r.Version) {
+			continue
+		}
+		delete(s.bookings, b.ID)
+		delete(s.terminal, b.ID)
+		if u := s.byUser[b.User]; u != nil {
+			delete(u, b.ID)
+			if len(u) == 0 {
+				delete(s.byUser, b.User)
+			}
+		}
+		if rec := s.keys[b.Key]; rec != nil && rec.bookingID == b.ID {
+			delete(s.keys, b.Key)
+		}
+		if b.Rebooks != "" && s.rebooks[b.Rebooks] == b.ID {
+			delete(s.rebooks, b.Rebooks)
+		}
+		n++
 	}
 	return n, nil
 }

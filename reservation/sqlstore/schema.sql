@@ -37,7 +37,11 @@ CREATE TABLE IF NOT EXISTS reservation_booking (
     PRIMARY KEY (id),
     UNIQUE KEY reservation_booking_rebooks (rebooks),
     KEY reservation_booking_deadline (state, expires_at),
-    KEY reservation_booking_checkout (state, check_out)
+    KEY reservation_booking_checkout (state, check_out),
+    -- a user's bookings, newest first
+    KEY reservation_booking_user (user_id, created_at, id),
+    -- terminal bookings by age, for archiving
+    KEY reservation_booking_archivable (state, updated_at, id)
 ) ENGINE=InnoDB;
 
 -- The rooms a Reserved hold still claims, one row per night. A row leaves

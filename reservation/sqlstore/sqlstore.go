@@ -819,3 +819,95 @@ func (s *Store) PruneKeys(ctx context.Context, before time.Time, limit int) (int
 	n, err := res.RowsAffected()
 	return int(n), err
 }
+
+// ByUser implements [reservation.Store] with a range scan of the index
+// (user_id, created_at, id), backwards.
+func (s *Store) ByUser(ctx context.Context, user string, after reservation.Cursor, limit int) ([]reservation.Booking, error) {
+	q := "SELECT " + bookingCols + " FROM reservation_booking WHERE user_id = ?"
+	args := []any{user}
+	if !after.IsZero() {
+		at := after.Created.UTC()
+		if us := at.Truncate(time.Microsecond); !us.Equal(at) {
+			// No stored time equals a cursor finer than a microsecond:
+			// every booking at or before its microsecond comes after it.
+			q += " AND created_at <= ?"
+			args = append(args, ts(us))
+		} else {
+			q += " AND created_at <= ? AND (created_at < ? OR id < ?)"
+			args = append(args, ts(at), ts(at), after.ID)
+		}
+	}
+	q += " ORDER BY created_at DESC, id DESC LIMIT ?"
+	return s.list(ctx, "by user", q, append(args, limit)...)
+}
+
+// Archivable implements [reservation.Store]: one ordered range scan of the
+// index (state, updated_at, id) per terminal state, merged.
+func (s *Store) Archivable(ctx context.Context, before time.Time, limit int) ([]reservation.Booking, error) {
+	one := "(SELECT " + bookingCols + " FROM reservation_booking WHERE state = ? AND updated_at < ? ORDER BY updated_at, id LIMIT ?)"
+	return s.list(ctx, "archivable", one+" UNION ALL "+one+" ORDER BY updated_at, id LIMIT ?",
+		string(reservation.Cancelled), ts(before), limit, string(reservation.Completed), ts(before), limit, limit)
+}
+
+// DeleteTerminal implements [reservation.Store] in one transaction: it
+// locks the named booking rows, keeps those that are terminal at the
+// wanted version, and deletes them and their idempotency records.
+func (s *Store) DeleteTerminal(ctx context.Context, refs []reservation.Ref) (int, error) {
+	if len(refs) == 0 {
+		return 0, nil
+	}
+	want := make(map[string]int64, len(refs))
+	ids := make([]any, 0, len(refs))
+	for _, r := range refs {
+		if _, dup := want[r.ID]; !dup {
+			ids = append(ids, r.ID)
+		}
+		want[r.ID] = r.Version
+	}
+	in := "(?" + strings.Repeat(", ?", len(ids)-1) + ")"
+	n := 0
+	err := s.run(ctx, "delete terminal", func(tx *sql.Tx) error {
+		n = 0
+		rows, err := tx.QueryContext(ctx, s.prefix+"SELECT id, idem_key, state, version FROM reservation_booking WHERE id IN "+in+" FOR UPDATE", ids...)
+		if err != nil {
+			return err
+		}
+		var del, keys []any
+		for rows.Next() {
+			var id, key, state string
+			var version int64
+			if err := rows.Scan(&id, &key, &state, &version); err != nil {
+				rows.Close()
+				return err
+			}
+			if v := want[id]; reservation.State(state).Terminal() && (v == 0 || v == version) {
+				del = append(del, id)
+				keys = append(keys, key)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(del) == 0 {
+			return nil
+		}
+		// A key record names the booking that carries its key, so the
+		// two lists select exactly the records of the deleted bookings.
+		list := "(?" + strings.Repeat(", ?", len(del)-1) + ")"
+		if _, err := s.exec(ctx, tx, "DELETE FROM reservation_idempotency WHERE idem_key IN "+list+" AND booking_id IN "+list,
+			append(keys, del...)...); err != nil {
+			return err
+		}
+		got, err := s.exec(ctx, tx, "DELETE FROM reservation_booking WHERE id IN "+list, del...)
+		if err != nil {
+			return err
+		}
+		n = int(got)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}

@@ -15,7 +15,8 @@
 // The suite checks the store contract (inventory, all-or-nothing holds,
 // the expiry predicate at the exact deadline, lazy release, transitions and
 // their capacity effects, compare-and-set conflicts, idempotency records,
-// listings, pruning, cancellation) and, through a [reservation.Service] on
+// listings, pruning, cancellation, a user's bookings by page, the
+// archiving primitives) and, through a [reservation.Service] on
 // the store, the races the block exists for: many goroutines holding the
 // last rooms of a night or of overlapping stays (exactly the capacity
 // wins), one key sent by many goroutines (one booking), duplicate and
@@ -89,6 +90,10 @@ func Run(t *testing.T, cfg Config) {
 		{"RoundTrip", testRoundTrip},
 		{"ExpiredAndEnded", testExpiredAndEnded},
 		{"PruneKeys", testPruneKeys},
+		{"ByUser", testByUser},
+		{"Archivable", testArchivable},
+		{"DeleteTerminal", testDeleteTerminal},
+		{"ServiceArchiving", testServiceArchiving},
 		{"Cancelled", testCancelled},
 		{"ConcurrentSameKey", testConcurrentSameKey},
 		{"OverbookingOneNight", testOverbookingOneNight},
