@@ -165,7 +165,7 @@ func testDeleteTerminal(t *testing.T, cfg Config) {
 	f := newFixture(t, cfg)
 	held, booked, cancelled, completed, changed := terminalSet(t, f)
 	now := archiveEra.Add(time.Minute) // the hold still holds
-	f.wantAvail(1, now, 7) // the hold, the booked and the completed stay
+	f.wantAvail(1, now, 7)             // the hold, the booked and the completed stay
 	refs := []reservation.Ref{{ID: held.ID}, {ID: booked.ID}, {ID: cancelled.ID}, {ID: completed.ID, Version: completed.Version},
 		{ID: changed.ID, Version: changed.Version - 1}, {ID: Unique("bk")}}
 	if n, err := f.s.DeleteTerminal(f.ctx, refs); err != nil || n != 2 {
