@@ -1,0 +1,327 @@
+// Package backends assembles the storage of the booking example in its
+// two modes: everything in process memory, or the real setup of the
+// design notes (hotels and room availability in MariaDB, holds' alarms,
+// the management view cache and hot search results in Redis, hotel and
+// booking events through Kafka, the booking history in Cassandra). It
+// creates what it needs on the servers (tables, topics) idempotently.
+package backends
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+	"github.com/go-sql-driver/mysql"
+	"github.com/redis/go-redis/v9"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/sysblocks/sysblocks/cache"
+	cachemem "github.com/sysblocks/sysblocks/cache/memstore"
+	"github.com/sysblocks/sysblocks/cache/redisstore"
+	"github.com/sysblocks/sysblocks/events"
+	"github.com/sysblocks/sysblocks/events/kafkabus"
+	"github.com/sysblocks/sysblocks/events/membus"
+	"github.com/sysblocks/sysblocks/examples/booking/booking"
+	"github.com/sysblocks/sysblocks/examples/booking/booking/memstore"
+	"github.com/sysblocks/sysblocks/examples/booking/booking/sqlstore"
+	"github.com/sysblocks/sysblocks/internal/dial"
+	"github.com/sysblocks/sysblocks/internal/ops"
+	"github.com/sysblocks/sysblocks/reservation"
+	resmem "github.com/sysblocks/sysblocks/reservation/memstore"
+	"github.com/sysblocks/sysblocks/reservation/redisnotify"
+	ressql "github.com/sysblocks/sysblocks/reservation/sqlstore"
+	"github.com/sysblocks/sysblocks/search"
+	"github.com/sysblocks/sysblocks/search/querycache"
+)
+
+// Names and sizes used when the corresponding Settings field is zero.
+const (
+	DefaultKeyspace    = "booking"
+	DefaultViewGroup   = "booking-views"
+	DefaultRedisPrefix = "booking:"
+	DefaultPartitions  = 3
+)
+
+// Settings names what the backends create and use. The zero value is
+// valid.
+type Settings struct {
+	// HotelTopic and BookingTopic are the event topics; empty means the
+	// booking defaults. Partitions is the partition count of topics
+	// created here.
+	HotelTopic, BookingTopic string
+	Partitions               int
+	// SearchGroup is this process's consumer group on the hotel topic
+	// (each search index needs every event). Empty means
+	// "booking-search-" and the host name.
+	SearchGroup string
+	// ViewGroup is the consumer group that invalidates management views
+	// on booking events; one group for all processes, since the view
+	// cache is shared. Empty means DefaultViewGroup.
+	ViewGroup string
+	// RedisPrefix prefixes every Redis key of the example (view cache,
+	// query cache, hold alarms).
+	RedisPrefix string
+	// Now is the clock of membus and of the in-memory caches. Nil means
+	// time.Now.
+	Now func() time.Time
+}
+
+func (s *Settings) defaults() {
+	if s.HotelTopic == "" {
+		s.HotelTopic = booking.DefaultHotelTopic
+	}
+	if s.BookingTopic == "" {
+		s.BookingTopic = booking.DefaultBookingTopic
+	}
+	if s.Partitions <= 0 {
+		s.Partitions = DefaultPartitions
+	}
+	if s.SearchGroup == "" {
+		host, _ := os.Hostname()
+		s.SearchGroup = "booking-search-" + host
+	}
+	if s.ViewGroup == "" {
+		s.ViewGroup = DefaultViewGroup
+	}
+	if s.RedisPrefix == "" {
+		s.RedisPrefix = DefaultRedisPrefix
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+}
+
+// Stack is the storage of one booking process.
+type Stack struct {
+	Hotels          booking.HotelStore
+	Reservations    reservation.Store
+	Alarm           reservation.Alarm
+	Events          events.Sender
+	HotelReceiver   events.Receiver
+	BookingReceiver events.Receiver
+	SearchSource    search.Source
+	QueryCache      search.QueryCache
+	ViewCache       cache.Store
+	// Cassandra is the session of the booking history (real mode only).
+	Cassandra *gocql.Session
+	// Topics, as given to booking.Config.
+	HotelTopic, BookingTopic string
+	// Checks are the health checks of the servers in use.
+	Checks map[string]ops.Check
+
+	closers []func() error
+}
+
+// Apply copies the stack into cfg and registers its health checks with
+// cfg.Ops when set.
+func (st *Stack) Apply(cfg *booking.Config) {
+	cfg.Hotels, cfg.Reservations, cfg.Alarm = st.Hotels, st.Reservations, st.Alarm
+	cfg.Events, cfg.HotelReceiver, cfg.BookingReceiver = st.Events, st.HotelReceiver, st.BookingReceiver
+	cfg.SearchSource, cfg.QueryCache, cfg.ViewCache = st.SearchSource, st.QueryCache, st.ViewCache
+	cfg.HotelTopic, cfg.BookingTopic = st.HotelTopic, st.BookingTopic
+	if cfg.Ops != nil {
+		for name, c := range st.Checks {
+			cfg.Ops.AddCheck(name, c)
+		}
+	}
+}
+
+// Close closes what the stack opened, last opened first.
+func (st *Stack) Close() error {
+	var errs []error
+	for i := len(st.closers) - 1; i >= 0; i-- {
+		errs = append(errs, st.closers[i]())
+	}
+	st.closers = nil
+	return errors.Join(errs...)
+}
+
+// Memory returns the in-memory stack.
+func Memory(s Settings) (*Stack, error) {
+	s.defaults()
+	hotels := memstore.New()
+	bus := membus.New(&membus.Options{Partitions: s.Partitions, Now: s.Now, Retention: 100_000})
+	return &Stack{
+		Hotels: hotels, Reservations: resmem.New(),
+		Events: bus, HotelReceiver: bus.Receiver(s.HotelTopic, s.SearchGroup),
+		BookingReceiver: bus.Receiver(s.BookingTopic, s.ViewGroup),
+		SearchSource:    hotels.SearchSource(), QueryCache: querycache.Memory(10_000),
+		ViewCache:  cachemem.New(&cachemem.Options{Now: s.Now, MaxEntries: 10_000}),
+		HotelTopic: s.HotelTopic, BookingTopic: s.BookingTopic,
+		Checks: map[string]ops.Check{},
+	}, nil
+}
+
+// Clients are connections to the real servers, owned by the caller.
+type Clients struct {
+	Redis     redis.UniversalClient // view cache, query cache, hold alarms
+	MySQL     *sql.DB               // hotels and availability
+	Cassandra *gocql.Session        // booking history, on its keyspace
+	Brokers   []string              // Kafka
+}
+
+// Real returns the real stack on c: it creates the tables and the Kafka
+// topics if they do not exist and turns on Redis expiry notifications for
+// the hold alarms. Close closes the Kafka writer, not c.
+func Real(ctx context.Context, c Clients, s Settings) (*Stack, error) {
+	s.defaults()
+	if c.MySQL == nil || c.Redis == nil || c.Cassandra == nil || len(c.Brokers) == 0 {
+		return nil, errors.New("backends: real mode needs Redis, MariaDB, Cassandra and Kafka")
+	}
+	hotels := sqlstore.New(c.MySQL)
+	if err := hotels.CreateSchema(ctx); err != nil {
+		return nil, err
+	}
+	res := ressql.New(c.MySQL, nil)
+	if err := res.CreateSchema(ctx); err != nil {
+		return nil, err
+	}
+	alarm := redisnotify.New(c.Redis, &redisnotify.Options{Prefix: s.RedisPrefix + "hold:"})
+	if err := alarm.Enable(ctx); err != nil {
+		return nil, fmt.Errorf("backends: redis notifications: %w", err)
+	}
+	for _, topic := range []string{s.HotelTopic, s.BookingTopic} {
+		if err := dial.CreateTopic(ctx, c.Brokers, topic, s.Partitions); err != nil {
+			return nil, err
+		}
+	}
+	tr := &kafka.Transport{}
+	w := kafkabus.NewWriter(c.Brokers...)
+	w.Transport = tr
+	sender, err := kafkabus.NewSender(w)
+	if err != nil {
+		return nil, err
+	}
+	receiver := func(topic, group string) (*kafkabus.Receiver, error) {
+		rc := kafkabus.NewReaderConfig(c.Brokers, topic, group)
+		rc.MaxWait = 500 * time.Millisecond
+		return kafkabus.NewReceiver(rc)
+	}
+	hotelRecv, err := receiver(s.HotelTopic, s.SearchGroup)
+	if err != nil {
+		return nil, err
+	}
+	bookingRecv, err := receiver(s.BookingTopic, s.ViewGroup)
+	if err != nil {
+		return nil, err
+	}
+	return &Stack{
+		Hotels: hotels, Reservations: res, Alarm: alarm,
+		Events: sender, HotelReceiver: hotelRecv, BookingReceiver: bookingRecv,
+		SearchSource: hotels.SearchSource(),
+		QueryCache:   querycache.Redis(c.Redis, s.RedisPrefix+"search:"),
+		ViewCache:    redisstore.New(c.Redis, &redisstore.Options{Prefix: s.RedisPrefix}),
+		Cassandra:    c.Cassandra,
+		HotelTopic:   s.HotelTopic, BookingTopic: s.BookingTopic,
+		Checks: map[string]ops.Check{
+			"redis": func(ctx context.Context) error { return c.Redis.Ping(ctx).Err() },
+			"mysql": c.MySQL.PingContext,
+			"cassandra": func(ctx context.Context) error {
+				return c.Cassandra.Query(`SELECT release_version FROM system.local`).ExecContext(ctx)
+			},
+			"kafka": func(ctx context.Context) error {
+				_, err := (&kafka.Client{Addr: kafka.TCP(c.Brokers...), Transport: tr}).Metadata(ctx, &kafka.MetadataRequest{Topics: []string{s.HotelTopic}})
+				return err
+			},
+		},
+		closers: []func() error{func() error { err := w.Close(); tr.CloseIdleConnections(); return err }},
+	}, nil
+}
+
+// Env is where the real servers are, from the SYSBLOCKS_* variables.
+type Env struct {
+	RedisAddr      string   // SYSBLOCKS_REDIS_ADDR
+	MySQLDSN       string   // SYSBLOCKS_MYSQL_DSN
+	CassandraHosts []string // SYSBLOCKS_CASSANDRA_HOSTS, comma-separated
+	KafkaBrokers   []string // SYSBLOCKS_KAFKA_BROKERS, comma-separated
+	// Keyspace is the Cassandra keyspace, created with SimpleStrategy and
+	// replication factor 1 if it does not exist. Empty means
+	// DefaultKeyspace.
+	Keyspace string
+}
+
+// Split splits a comma-separated list, dropping empty items.
+func Split(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// EnvFromOS reads the SYSBLOCKS_* variables.
+func EnvFromOS() Env {
+	return Env{
+		RedisAddr:      os.Getenv("SYSBLOCKS_REDIS_ADDR"),
+		MySQLDSN:       os.Getenv("SYSBLOCKS_MYSQL_DSN"),
+		CassandraHosts: Split(os.Getenv("SYSBLOCKS_CASSANDRA_HOSTS")),
+		KafkaBrokers:   Split(os.Getenv("SYSBLOCKS_KAFKA_BROKERS")),
+	}
+}
+
+// Dial connects to the servers of e, creates the keyspace if needed and
+// returns the real stack; its Close also closes the connections.
+func Dial(ctx context.Context, e Env, s Settings) (st *Stack, err error) {
+	var missing []string
+	for _, v := range []struct {
+		name  string
+		unset bool
+	}{
+		{"SYSBLOCKS_REDIS_ADDR", e.RedisAddr == ""}, {"SYSBLOCKS_MYSQL_DSN", e.MySQLDSN == ""},
+		{"SYSBLOCKS_CASSANDRA_HOSTS", len(e.CassandraHosts) == 0}, {"SYSBLOCKS_KAFKA_BROKERS", len(e.KafkaBrokers) == 0},
+	} {
+		if v.unset {
+			missing = append(missing, v.name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("backends: real mode: set %s", strings.Join(missing, ", "))
+	}
+	if e.Keyspace == "" {
+		e.Keyspace = DefaultKeyspace
+	}
+	var closers []func() error
+	defer func() {
+		if err != nil {
+			for i := len(closers) - 1; i >= 0; i-- {
+				_ = closers[i]()
+			}
+		}
+	}()
+	rdb := redis.NewClient(&redis.Options{Addr: e.RedisAddr})
+	closers = append(closers, rdb.Close)
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		return nil, fmt.Errorf("backends: redis %s: %w", e.RedisAddr, err)
+	}
+	cfg, err := mysql.ParseDSN(e.MySQLDSN)
+	if err != nil {
+		return nil, fmt.Errorf("backends: SYSBLOCKS_MYSQL_DSN: %w", err)
+	}
+	cfg.InterpolateParams = true
+	db, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		return nil, err
+	}
+	closers = append(closers, db.Close)
+	if err := db.PingContext(ctx); err != nil {
+		return nil, fmt.Errorf("backends: mysql: %w", err)
+	}
+	sess, err := dial.CassandraSession(ctx, e.CassandraHosts, e.Keyspace)
+	if err != nil {
+		return nil, err
+	}
+	closers = append(closers, func() error { sess.Close(); return nil })
+	st, err = Real(ctx, Clients{Redis: rdb, MySQL: db, Cassandra: sess, Brokers: e.KafkaBrokers}, s)
+	if err != nil {
+		return nil, err
+	}
+	st.closers = append(closers, st.closers...)
+	return st, nil
+}
