@@ -1,0 +1,13 @@
+package memstore_test
+
+import (
+	"testing"
+
+	"github.com/sysblocks/sysblocks/examples/booking/booking"
+	"github.com/sysblocks/sysblocks/examples/booking/booking/memstore"
+	"github.com/sysblocks/sysblocks/examples/booking/booking/storetest"
+)
+
+func TestHotels(t *testing.T) {
+	storetest.RunHotels(t, func(*testing.T) booking.HotelStore { return memstore.New() })
+}
