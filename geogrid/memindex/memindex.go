@@ -26,6 +26,7 @@ import (
 	"hash/maphash"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -81,21 +82,80 @@ type rootShard struct {
 
 type idShard struct {
 	mu sync.Mutex
-	m  map[string]*slot
+	m  idTable
 	// Counters, under mu: every change of the tree happens under the
 	// lock of the id being updated, removed or pruned.
 	moves, splits, merges uint64
 	_                     [24]byte
 }
 
-// slot is the home of one id. root changes under the id shard lock and
-// both root locks; n and i change under the root lock.
+// slot is the home of one id: everything an Update that stays in its leaf
+// reads, so that it touches the id table, the slot and the item and
+// nothing else. root changes under the id shard lock and both root locks;
+// n, i, p and the copy of the leaf's bounds change under the root lock.
 type slot struct {
-	id   string
-	root *root
-	i    int32
-	n    *node
-	at   int64 // copy of the item's At, under the id shard lock
+	short [16]byte // the id's bytes, when it is that short
+	at    int64    // copy of the item's At, under the id shard lock
+	p     *item    // &n.items[i]
+	root  *root
+	leaf  uvBox // copy of n's
+	n     *node
+	i     int32
+	id    string
+}
+
+// is reports whether s is the slot of id, reading only the slot for ids of
+// up to 16 bytes.
+func (s *slot) is(id string) bool {
+	if len(id) != len(s.id) {
+		return false
+	}
+	if len(id) <= len(s.short) {
+		return string(s.short[:len(id)]) == id
+	}
+	return s.id == id
+}
+
+func newSlot(id string, at int64) *slot {
+	s := &slot{id: strings.Clone(id), at: at}
+	copy(s.short[:], id)
+	return s
+}
+
+// uvBox is a cell's (u, v) rectangle on its cube face, shrunk by a margin
+// so that "inside" is never a rounding call.
+type uvBox struct {
+	face           int
+	u0, u1, v0, v1 float64
+}
+
+// inside reports whether the unit vector lies well inside the box. False
+// near an edge means "compute the cell id", not "outside".
+func (b *uvBox) inside(x, y, z float64) bool {
+	ax, ay, az := math.Abs(x), math.Abs(y), math.Abs(z)
+	var f int
+	var u, v float64
+	switch {
+	case ax > ay && ax > az:
+		if x > 0 {
+			f, u, v = 0, y/x, z/x
+		} else {
+			f, u, v = 3, z/x, y/x
+		}
+	case ay > az:
+		if y > 0 {
+			f, u, v = 1, -x/y, z/y
+		} else {
+			f, u, v = 4, z/y, -x/y
+		}
+	default:
+		if z > 0 {
+			f, u, v = 2, -x/z, -y/z
+		} else {
+			f, u, v = 5, -y/z, -x/z
+		}
+	}
+	return f == b.face && u > b.u0 && u < b.u1 && v > b.v0 && v < b.v1
 }
 
 // bound is a cap around a cell: centre (unit vector) and angular radius.
@@ -105,16 +165,36 @@ type bound struct {
 }
 
 type node struct {
-	bound            // of this cell
-	kb     [4]bound  // of the children, beside their pointers so that a
-	id     s2.CellID // search tests them without touching the children
-	level  int
-	count  int // entries in the subtree
-	kids   *[4]*node
-	items  []item // leaf only
-	face   int
-	u0, u1 float64 // the cell's (u, v) rectangle on its face, shrunk
-	v0, v1 float64 // by a margin so that "inside" is never a rounding call
+	bound           // of this cell
+	kb    [4]bound  // of the children, beside their pointers so that a
+	id    s2.CellID // search tests them without touching the children
+	level int
+	count int // entries in the subtree
+	kids  *[4]*node
+	items []item // leaf only
+	box   uvBox
+}
+
+// link points the slot of n.items[i] at it. Whoever moves an item within
+// or into a leaf links it.
+func (n *node) link(i int) {
+	it := &n.items[i]
+	s := it.s
+	s.n, s.i, s.p, s.leaf = n, int32(i), it, n.box
+}
+
+// add appends it to the leaf n and links it, and every other item of n if
+// the append moved them.
+func (n *node) add(it item) {
+	old := cap(n.items)
+	n.items = append(n.items, it)
+	if cap(n.items) == old {
+		n.link(len(n.items) - 1)
+		return
+	}
+	for i := range n.items {
+		n.link(i)
+	}
 }
 
 type item struct {
@@ -147,9 +227,6 @@ func New(opts *Options) (*Index, error) {
 		return nil, err
 	}
 	x := &Index{seg: seg, seed: maphash.MakeSeed(), claims: map[string]claim{}}
-	for i := range x.ids {
-		x.ids[i].m = map[string]*slot{}
-	}
 	for i := range x.roots {
 		x.roots[i].m = map[s2.CellID]*root{}
 	}
@@ -227,36 +304,7 @@ func newNode(id s2.CellID) *node {
 	uv := c.BoundUV()
 	m := max(1e-9*(uv.X.Hi-uv.X.Lo), 1e-13)
 	return &node{id: id, level: id.Level(), bound: bound{cx: p.X, cy: p.Y, cz: p.Z, cosR: math.Cos(r), sinR: math.Sin(r)},
-		face: id.Face(), u0: uv.X.Lo + m, u1: uv.X.Hi - m, v0: uv.Y.Lo + m, v1: uv.Y.Hi - m}
-}
-
-// inside reports whether the unit vector lies well inside n's cell. False
-// near an edge means "compute the cell id", not "outside".
-func (n *node) inside(x, y, z float64) bool {
-	ax, ay, az := math.Abs(x), math.Abs(y), math.Abs(z)
-	var f int
-	var u, v float64
-	switch {
-	case ax > ay && ax > az:
-		if x > 0 {
-			f, u, v = 0, y/x, z/x
-		} else {
-			f, u, v = 3, z/x, y/x
-		}
-	case ay > az:
-		if y > 0 {
-			f, u, v = 1, -x/y, z/y
-		} else {
-			f, u, v = 4, z/y, -x/y
-		}
-	default:
-		if z > 0 {
-			f, u, v = 2, -x/z, -y/z
-		} else {
-			f, u, v = 5, -y/z, -x/z
-		}
-	}
-	return f == n.face && u > n.u0 && u < n.u1 && v > n.v0 && v < n.v1
+		box: uvBox{face: id.Face(), u0: uv.X.Lo + m, u1: uv.X.Hi - m, v0: uv.Y.Lo + m, v1: uv.Y.Hi - m}}
 }
 
 // unit returns the unit vector of a point given in degrees.
@@ -276,16 +324,18 @@ func (x *Index) Update(ctx context.Context, e geogrid.Entry) error {
 		return err
 	}
 	px, py, pz := unit(e.Lat, e.Lng)
-	sh := &x.ids[maphash.String(x.seed, e.ID)%idShards]
+	h := maphash.String(x.seed, e.ID)
+	sh := &x.ids[h%idShards]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	s := sh.m[e.ID]
+	s := sh.m.get(h, e.ID)
 	if s != nil && e.At >= s.at {
-		// The fast path: the fix stays inside the object's leaf.
+		// The fast path: the fix stays inside the object's leaf, whose
+		// bounds the slot carries. No cell id, no node, no allocation.
 		r := s.root
 		r.mu.Lock()
-		if s.n.inside(px, py, pz) {
-			it := &s.n.items[s.i]
+		if s.leaf.inside(px, py, pz) {
+			it := s.p
 			it.x, it.y, it.z, it.lat, it.lng, it.at = px, py, pz, e.Lat, e.Lng, e.At
 			s.at = e.At
 			r.mu.Unlock()
@@ -297,13 +347,13 @@ func (x *Index) Update(ctx context.Context, e geogrid.Entry) error {
 	it := item{x: px, y: py, z: pz, lat: e.Lat, lng: e.Lng, at: e.At, cell: cell}
 	rc := x.rootCell(cell)
 	if s == nil {
-		s = &slot{id: e.ID, at: e.At}
+		s = newSlot(e.ID, e.At)
 		it.s, it.id = s, s.id
 		r := x.lockNew(rc)
 		s.root = r
 		sh.splits += x.insert(r, it)
 		r.mu.Unlock()
-		sh.m[e.ID] = s
+		sh.m.put(h, s)
 		return nil
 	}
 	if e.At < s.at {
@@ -360,8 +410,7 @@ func (x *Index) insert(r *root, it item) uint64 {
 		n = n.kids[it.cell.ChildPosition(n.level+1)]
 	}
 	n.count++
-	n.items = append(n.items, it)
-	it.s.n, it.s.i = n, int32(len(n.items)-1)
+	n.add(it)
 	return x.split(n)
 }
 
@@ -380,7 +429,11 @@ func (x *Index) split(n *node) uint64 {
 		k := kids[it.cell.ChildPosition(n.level+1)]
 		k.items = append(k.items, it)
 		k.count++
-		it.s.n, it.s.i = k, int32(len(k.items)-1)
+	}
+	for _, k := range kids {
+		for i := range k.items {
+			k.link(i)
+		}
 	}
 	n.items, n.kids = nil, kids
 	splits := uint64(1)
@@ -401,11 +454,11 @@ func (x *Index) remove(r *root, s *slot) uint64 {
 	last := len(leaf.items) - 1
 	if int(s.i) != last {
 		leaf.items[s.i] = leaf.items[last]
-		leaf.items[s.i].s.i = s.i
+		leaf.link(int(s.i))
 	}
 	leaf.items[last] = item{}
 	leaf.items = leaf.items[:last]
-	s.n = nil
+	s.n, s.p = nil, nil
 	var merge *node
 	for n := r.n; ; n = n.kids[cell.ChildPosition(n.level+1)] {
 		n.count--
@@ -420,11 +473,10 @@ func (x *Index) remove(r *root, s *slot) uint64 {
 		return 0
 	}
 	items := make([]item, 0, x.seg.MaxPerCell)
-	items = gather(merge, items)
-	for i := range items {
-		items[i].s.n, items[i].s.i = merge, int32(i)
+	merge.kids, merge.items = nil, gather(merge, items)
+	for i := range merge.items {
+		merge.link(i)
 	}
-	merge.kids, merge.items = nil, items
 	return 1
 }
 
@@ -443,15 +495,16 @@ func (x *Index) Remove(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	sh := &x.ids[maphash.String(x.seed, id)%idShards]
+	h := maphash.String(x.seed, id)
+	sh := &x.ids[h%idShards]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	s := sh.m[id]
+	s := sh.m.get(h, id)
 	if s == nil {
 		return fmt.Errorf("memindex: remove %q: %w", id, geogrid.ErrNotFound)
 	}
 	x.drop(sh, s)
-	delete(sh.m, id)
+	sh.m.del(h, s)
 	return nil
 }
 
@@ -470,16 +523,17 @@ func (x *Index) Get(ctx context.Context, id string) (geogrid.Entry, error) {
 	if err := ctx.Err(); err != nil {
 		return geogrid.Entry{}, err
 	}
-	sh := &x.ids[maphash.String(x.seed, id)%idShards]
+	h := maphash.String(x.seed, id)
+	sh := &x.ids[h%idShards]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	s := sh.m[id]
+	s := sh.m.get(h, id)
 	if s == nil {
 		return geogrid.Entry{}, fmt.Errorf("memindex: get %q: %w", id, geogrid.ErrNotFound)
 	}
 	r := s.root
 	r.mu.RLock()
-	it := s.n.items[s.i]
+	it := *s.p
 	r.mu.RUnlock()
 	return geogrid.Entry{ID: id, Lat: it.lat, Lng: it.lng, At: it.at}, nil
 }
@@ -695,14 +749,17 @@ func (x *Index) Prune(ctx context.Context, before int64) (int, error) {
 		}
 		sh := &x.ids[i]
 		sh.mu.Lock()
-		for id, s := range sh.m {
-			if s.at > before {
-				continue
+		var old []idEntry
+		for _, e := range sh.m.e {
+			if e.s != nil && e.s.at <= before {
+				old = append(old, e)
 			}
-			x.drop(sh, s)
-			delete(sh.m, id)
-			total++
 		}
+		for _, e := range old {
+			x.drop(sh, e.s)
+			sh.m.del(e.h, e.s)
+		}
+		total += len(old)
 		sh.mu.Unlock()
 	}
 	return total, nil
@@ -713,7 +770,7 @@ func (x *Index) Len() int {
 	n := 0
 	for i := range x.ids {
 		x.ids[i].mu.Lock()
-		n += len(x.ids[i].m)
+		n += x.ids[i].m.n
 		x.ids[i].mu.Unlock()
 	}
 	return n
@@ -725,7 +782,7 @@ func (x *Index) Stats() geogrid.IndexStats {
 	for i := range x.ids {
 		sh := &x.ids[i]
 		sh.mu.Lock()
-		st.Entries += len(sh.m)
+		st.Entries += sh.m.n
 		st.Moves += sh.moves
 		st.Splits += sh.splits
 		st.Merges += sh.merges
