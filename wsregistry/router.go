@@ -219,9 +219,11 @@ func (r *Router) deliver(ctx context.Context, m Message, conns []Conn, done map[
 // (all of them for conversations not in after), in (Conv, Seq) order, at
 // most limit (0 means RouterOptions.ResyncLimit). The client sends, per
 // conversation, the highest sequence up to which it has every message
-// ([Client.After]); since acknowledged messages leave the inbox, the
-// client acknowledges what it received and calls again until fewer than
-// limit come back. A position for a conversation that has no messages, or
+// ([Client.After]), which is also a cumulative acknowledgement: messages
+// at or below it still in the inbox (their acks were lost) are deleted.
+// Since acknowledged messages leave the inbox, the client acknowledges
+// what it received and calls again until fewer than limit come back. A
+// position for a conversation that has no messages, or
 // beyond its last sequence, returns a [*ConversationError].
 //
 // A reconnecting client must [Registry.Register] before it resyncs.
@@ -259,13 +261,23 @@ func (r *Router) Resync(ctx context.Context, user string, after map[string]uint6
 				if len(out) == limit {
 					break
 				}
+				continue
 			}
+			// The client holds every message of m.Conv up to after:
+			// this one was delivered and its ack was lost. Collect it
+			// and everything else the client already holds.
+			if err := r.inbox.Delete(ctx, user, m.Conv, 1, after[m.Conv]); err != nil {
+				return nil, err
+			}
+			r.acked.Add(1)
+			pos = Position{Conv: m.Conv, Seq: after[m.Conv]}
 		}
 		if len(page) < limit {
 			break
 		}
-		last := page[len(page)-1]
-		pos = Position{Conv: last.Conv, Seq: max(last.Seq, after[last.Conv])}
+		if last := page[len(page)-1]; last.Seq > pos.Seq || last.Conv != pos.Conv {
+			pos = Position{Conv: last.Conv, Seq: last.Seq}
+		}
 	}
 	return out, nil
 }
@@ -287,7 +299,7 @@ func (r *Router) Ack(ctx context.Context, user, conv string, seq uint64) error {
 	if err := r.checkSeq(ctx, "ack", conv, seq); err != nil {
 		return err
 	}
-	if err := r.inbox.Delete(ctx, user, conv, seq); err != nil {
+	if err := r.inbox.Delete(ctx, user, conv, seq, seq); err != nil {
 		return err
 	}
 	r.acked.Add(1)

@@ -70,9 +70,9 @@ type Inbox interface {
 	// the position, in (Conv, Seq) order.
 	Scan(ctx context.Context, user string, after Position, limit int) ([]Message, error)
 
-	// Delete removes the message (user, conv, seq). Deleting a message
-	// that is absent is not an error.
-	Delete(ctx context.Context, user, conv string, seq uint64) error
+	// Delete removes user's messages of conv with lo <= Seq <= hi.
+	// Deleting messages that are absent is not an error.
+	Delete(ctx context.Context, user, conv string, lo, hi uint64) error
 }
 
 // Sequencer hands out per-conversation sequence numbers: 1, 2, 3, ...

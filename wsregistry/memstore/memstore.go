@@ -159,21 +159,17 @@ func (b *Inbox) Scan(ctx context.Context, user string, after wsregistry.Position
 	return out, nil
 }
 
-// Delete removes the message (user, conv, seq) if present.
-func (b *Inbox) Delete(ctx context.Context, user, conv string, seq uint64) error {
+// Delete removes user's messages of conv with lo <= Seq <= hi.
+func (b *Inbox) Delete(ctx context.Context, user, conv string, lo, hi uint64) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	list := b.users[user]
-	i, found := slices.BinarySearchFunc(list, wsregistry.Position{Conv: conv, Seq: seq}, func(e wsregistry.Message, p wsregistry.Position) int {
-		return compareKey(p.Conv, p.Seq, &e)
+	list = slices.DeleteFunc(list, func(m wsregistry.Message) bool {
+		return m.Conv == conv && m.Seq >= lo && m.Seq <= hi
 	})
-	if !found {
-		return nil
-	}
-	list = slices.Delete(list, i, i+1)
 	if len(list) == 0 {
 		delete(b.users, user)
 	} else {

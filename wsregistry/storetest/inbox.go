@@ -113,17 +113,37 @@ func RunInbox(t *testing.T, open func(tb testing.TB) wsregistry.Inbox) {
 		if len(got) != 2 || string(got[0].Body) != "replaced" {
 			t.Fatalf("after re-appends: got %+v; want 2 messages, the first replaced", got)
 		}
-		if err := b.Delete(ctx, u, "c", 1); err != nil {
+		if err := b.Delete(ctx, u, "c", 1, 1); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.Delete(ctx, u, "c", 1); err != nil {
+		if err := b.Delete(ctx, u, "c", 1, 1); err != nil {
 			t.Errorf("second Delete: got %v; want nil", err)
 		}
-		if err := b.Delete(ctx, Unique("nobody"), "c", 1); err != nil {
+		if err := b.Delete(ctx, Unique("nobody"), "c", 1, 1); err != nil {
 			t.Errorf("Delete in an empty inbox: got %v; want nil", err)
 		}
 		if got := fmt.Sprint(keys(scanAll(t, b, u, wsregistry.Position{}, 10))); got != "[c/2]" {
 			t.Errorf("after Delete: got %s; want [c/2]", got)
+		}
+	})
+	t.Run("DeleteRange", func(t *testing.T) {
+		b := open(t)
+		u := Unique("u")
+		for _, conv := range []string{"a", "b"} {
+			for seq := uint64(1); seq <= 6; seq++ {
+				if err := b.Append(ctx, msg(u, conv, seq)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if err := b.Delete(ctx, u, "a", 2, 4); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Delete(ctx, u, "b", 1, 5); err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(keys(scanAll(t, b, u, wsregistry.Position{}, 100))); got != "[a/1 a/5 a/6 b/6]" {
+			t.Errorf("after range deletes: got %s; want [a/1 a/5 a/6 b/6]", got)
 		}
 	})
 	t.Run("EmptyBody", func(t *testing.T) {

@@ -1,0 +1,523 @@
+package wsregistry_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sysblocks/sysblocks/wsregistry"
+)
+
+// lossy drops and duplicates deliveries at random, silently, as a
+// fire-and-forget transport or a dropped socket would.
+type lossy struct {
+	wsregistry.Transport
+	mu        sync.Mutex
+	rnd       *rand.Rand
+	drop, dup float64
+	dropped   int
+}
+
+func (l *lossy) Deliver(ctx context.Context, host string, m wsregistry.Message) error {
+	l.mu.Lock()
+	p := l.rnd.Float64()
+	if p < l.drop {
+		l.dropped++
+	}
+	l.mu.Unlock()
+	if p < l.drop {
+		return nil
+	}
+	if err := l.Transport.Deliver(ctx, host, m); err != nil {
+		return err
+	}
+	if p > 1-l.dup {
+		return l.Transport.Deliver(ctx, host, m)
+	}
+	return nil
+}
+
+// At least once, with client-side dedup: senders send concurrently (some
+// retry a send with the same ID), the transport drops and duplicates
+// pushes, the recipient's client drops off and reconnects, and some acks
+// are lost. After a final reconnect the client has accepted every message
+// exactly once and its inbox is empty.
+func TestAtLeastOnceProperty(t *testing.T) {
+	for seed := range uint64(8) {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { atLeastOnce(t, seed) })
+	}
+}
+
+func atLeastOnce(t *testing.T, seed uint64) {
+	ctx := context.Background()
+	w := newWorld(t)
+	rnd := rand.New(rand.NewPCG(seed, 1))
+	tr := &lossy{Transport: w.tr, rnd: rand.New(rand.NewPCG(seed, 2)), drop: 0.3, dup: 0.1}
+	reg, router := w.host(w.store, w.inbox, tr)
+
+	client := wsregistry.NewClient(0)
+	var (
+		mu       sync.Mutex
+		accepted = make(map[string]int)
+		ackRnd   = rand.New(rand.NewPCG(seed, 3))
+	)
+	// receive is the client: dedup, then ack (sometimes the ack is lost).
+	receive := func(m wsregistry.Message) {
+		if m.To != "bob" {
+			t.Errorf("bob received a message for %s", m.To)
+		}
+		mu.Lock()
+		if client.Accept(m) {
+			accepted[m.ID]++
+		}
+		lose := ackRnd.Float64() < 0.2
+		mu.Unlock()
+		if !lose {
+			if err := router.Ack(ctx, "bob", m.Conv, m.Seq); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	resync := func() {
+		for {
+			got, err := router.Resync(ctx, "bob", client.After(), 7)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			for _, m := range got {
+				mu.Lock()
+				if client.Accept(m) {
+					accepted[m.ID]++
+				}
+				mu.Unlock()
+				if err := router.Ack(ctx, "bob", m.Conv, m.Seq); err != nil {
+					t.Error(err)
+				}
+			}
+			if len(got) < 7 {
+				return
+			}
+		}
+	}
+	connect := func() func() {
+		stop := w.tr.Listen("hostB", func(_ context.Context, m wsregistry.Message) error {
+			receive(m)
+			return nil
+		})
+		if _, err := reg.Register(ctx, "bob", "phone", "hostB"); err != nil {
+			t.Fatal(err)
+		}
+		resync()
+		return stop
+	}
+
+	const senders, perSender = 8, 40
+	var sentMu sync.Mutex
+	sent := make(map[string]bool)
+	var wg sync.WaitGroup
+	for s := range senders {
+		from := fmt.Sprintf("user%d", s)
+		conv := fmt.Sprintf("conv%d", s%3) // conversations shared by senders
+		retry := s%2 == 0
+		wg.Go(func() {
+			for i := range perSender {
+				id := fmt.Sprintf("%s-%d", from, i)
+				m, err := router.Send(ctx, wsregistry.Message{ID: id, Conv: conv, From: from, To: "bob", Body: []byte(id)})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if retry && i%5 == 0 { // the sender did not see the reply and retries
+					if _, err := router.Send(ctx, wsregistry.Message{ID: id, Conv: conv, From: from, To: "bob", Body: []byte(id)}); err != nil {
+						t.Error(err)
+					}
+				}
+				sentMu.Lock()
+				sent[m.ID] = true
+				sentMu.Unlock()
+			}
+		})
+	}
+	// The client drops off and comes back while the senders run.
+	stop := connect()
+	for range 30 {
+		time.Sleep(time.Duration(rnd.IntN(300)) * time.Microsecond)
+		stop()
+		if rnd.IntN(2) == 0 {
+			if err := reg.Unregister(ctx, "bob", "phone", "hostB"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		stop = connect()
+	}
+	wg.Wait()
+	stop()
+	stop = connect()
+	defer stop()
+
+	if len(sent) != senders*perSender {
+		t.Fatalf("sent %d; want %d", len(sent), senders*perSender)
+	}
+	for id := range sent {
+		if accepted[id] != 1 {
+			t.Errorf("message %s accepted %d times; want 1", id, accepted[id])
+		}
+	}
+	if len(accepted) != len(sent) {
+		t.Errorf("accepted %d distinct IDs; want %d", len(accepted), len(sent))
+	}
+	if n := w.inbox.Len("bob"); n != 0 {
+		t.Errorf("inbox holds %d messages after the final resync; want 0", n)
+	}
+	if tr.dropped == 0 {
+		t.Error("the transport dropped nothing: the property was not exercised")
+	}
+}
+
+// A cached lookup that names a host the user left is proved stale by the
+// delivery; the router drops it, looks up again and delivers to the new
+// host.
+func TestCacheInvalidatedWhenStale(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// leave makes host h1 stop holding bob, as seen by deliveries.
+		leave func(w *world, stopH1 func())
+	}{
+		{"HostGone", func(_ *world, stopH1 func()) { stopH1() }},
+		{"NotConnected", func(w *world, stopH1 func()) {
+			stopH1()
+			w.tr.Listen("h1", func(context.Context, wsregistry.Message) error { return wsregistry.ErrNotConnected })
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			w := newWorld(t)
+			regA, routerA := w.defaultHost() // the sender's host, with its cache
+			reg1, _ := w.defaultHost()
+			reg2, _ := w.defaultHost()
+			box1, box2 := &mailbox{}, &mailbox{}
+			stopH1 := w.tr.Listen("h1", box1.handler)
+			defer w.tr.Listen("h2", box2.handler)()
+
+			if _, err := reg1.Register(ctx, "bob", "phone", "h1"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := routerA.Send(ctx, wsregistry.Message{Conv: "c", From: "alice", To: "bob"}); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(box1.take()); n != 1 {
+				t.Fatalf("h1 got %d; want 1", n)
+			}
+			// bob moves to h2; regA's cache still says h1.
+			if _, err := reg2.Register(ctx, "bob", "phone", "h2"); err != nil {
+				t.Fatal(err)
+			}
+			tc.leave(w, stopH1)
+			if conns, _ := regA.Lookup(ctx, "bob"); len(conns) != 1 || conns[0].Host != "h1" {
+				t.Fatalf("cached lookup: got %+v; want the stale h1", conns)
+			}
+			before := regA.Stats()
+			if _, err := routerA.Send(ctx, wsregistry.Message{Conv: "c", From: "alice", To: "bob", Body: []byte("2")}); err != nil {
+				t.Fatal(err)
+			}
+			if got := box2.take(); len(got) != 1 || string(got[0].Body) != "2" {
+				t.Fatalf("h2 got %+v; want the second message", got)
+			}
+			st := regA.Stats()
+			if st.Invalidations != before.Invalidations+1 {
+				t.Errorf("Invalidations: got %d; want %d", st.Invalidations, before.Invalidations+1)
+			}
+			if rs := routerA.Stats(); rs.StaleLookup != 1 || rs.Pushed != 2 {
+				t.Errorf("router stats: got %+v; want StaleLookup 1, Pushed 2", rs)
+			}
+			if conns, _ := regA.Lookup(ctx, "bob"); len(conns) != 1 || conns[0].Host != "h2" {
+				t.Fatalf("lookup after invalidation: got %+v; want h2", conns)
+			}
+		})
+	}
+}
+
+// The cache answers within its TTL, never returns an expired lease, and
+// never caches "offline".
+func TestCacheTTL(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	regA, _ := w.defaultHost()
+	regB, _ := w.defaultHost()
+	if conns, _ := regA.Lookup(ctx, "bob"); len(conns) != 0 {
+		t.Fatal("bob online before registering")
+	}
+	if _, err := regB.Register(ctx, "bob", "phone", "h1"); err != nil {
+		t.Fatal(err)
+	}
+	if conns, _ := regA.Lookup(ctx, "bob"); len(conns) != 1 {
+		t.Fatalf("after Register elsewhere: got %+v; want bob online (offline is never cached)", conns)
+	}
+	regA.Lookup(ctx, "bob")
+	if st := regA.Stats(); st.CacheHits != 1 || st.CacheMisses != 2 {
+		t.Fatalf("stats: got %+v; want 1 hit, 2 misses", st)
+	}
+	w.clk.Advance(3 * time.Second) // beyond the 2s CacheTTL
+	regA.Lookup(ctx, "bob")
+	if st := regA.Stats(); st.CacheMisses != 3 {
+		t.Fatalf("after the TTL: got %+v; want a third miss", st)
+	}
+	// The lease ends while the answer is cached: never returned.
+	w.clk.Advance(27*time.Second + time.Millisecond)
+	if conns, _ := regA.Lookup(ctx, "bob"); len(conns) != 0 {
+		t.Fatalf("after the lease: got %+v; want none", conns)
+	}
+}
+
+func TestHeartbeat(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	reg, _ := w.defaultHost()
+	if _, err := reg.Register(ctx, "bob", "phone", "h1"); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		w.clk.Advance(20 * time.Second)
+		if _, err := reg.Heartbeat(ctx, "bob", "phone", "h1"); err != nil {
+			t.Fatalf("Heartbeat within the lease: %v", err)
+		}
+	}
+	if _, err := reg.Heartbeat(ctx, "bob", "phone", "h2"); !errors.Is(err, wsregistry.ErrNotFound) {
+		t.Errorf("Heartbeat from another host: got %v; want ErrNotFound", err)
+	}
+	w.clk.Advance(30 * time.Second)
+	if _, err := reg.Heartbeat(ctx, "bob", "phone", "h1"); !errors.Is(err, wsregistry.ErrNotFound) {
+		t.Errorf("Heartbeat after the lease: got %v; want ErrNotFound", err)
+	}
+	if err := reg.Unregister(ctx, "bob", "phone", "h1"); err != nil {
+		t.Errorf("Unregister of an expired lease: got %v; want nil", err)
+	}
+}
+
+func TestPresence(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	seen := make(map[string]time.Time)
+	var mu sync.Mutex
+	reg, err := wsregistry.New(w.store, &wsregistry.Options{Now: w.clk.Now, OnSeen: func(u string, at time.Time) {
+		mu.Lock()
+		seen[u] = at
+		mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.Register(ctx, "bob", "phone", "h1"); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := reg.Presence(ctx, "bob"); !p.Online || p.Devices != 1 {
+		t.Fatalf("Presence: got %+v; want online", p)
+	}
+	w.clk.Advance(time.Minute)
+	if err := reg.Unregister(ctx, "bob", "phone", "h1"); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := reg.Presence(ctx, "bob"); p.Online {
+		t.Fatalf("Presence after Unregister: got %+v; want offline", p)
+	}
+	if !seen["bob"].Equal(w.clk.Now()) {
+		t.Errorf("OnSeen: got %v; want %v", seen["bob"], w.clk.Now())
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	reg, r := w.defaultHost()
+	long := strings.Repeat("x", wsregistry.MaxNameLen+1)
+	ok := wsregistry.Message{Conv: "c", From: "alice", To: "bob"}
+	with := func(f func(*wsregistry.Message)) wsregistry.Message { m := ok; f(&m); return m }
+	for _, tc := range []struct {
+		name string
+		err  error
+		call func() error
+	}{
+		{"register empty user", wsregistry.ErrInvalid, func() error { _, err := reg.Register(ctx, "", "d", "h"); return err }},
+		{"register empty device", wsregistry.ErrInvalid, func() error { _, err := reg.Register(ctx, "u", "", "h"); return err }},
+		{"register long host", wsregistry.ErrInvalid, func() error { _, err := reg.Register(ctx, "u", "d", long); return err }},
+		{"register control char", wsregistry.ErrInvalid, func() error { _, err := reg.Register(ctx, "u\n", "d", "h"); return err }},
+		{"register bad utf8", wsregistry.ErrInvalid, func() error { _, err := reg.Register(ctx, "u\xff", "d", "h"); return err }},
+		{"heartbeat empty host", wsregistry.ErrInvalid, func() error { _, err := reg.Heartbeat(ctx, "u", "d", ""); return err }},
+		{"lookup empty user", wsregistry.ErrInvalid, func() error { _, err := reg.Lookup(ctx, ""); return err }},
+		{"send empty to", wsregistry.ErrInvalid, func() error { _, err := r.Send(ctx, with(func(m *wsregistry.Message) { m.To = "" })); return err }},
+		{"send empty from", wsregistry.ErrInvalid, func() error { _, err := r.Send(ctx, with(func(m *wsregistry.Message) { m.From = "" })); return err }},
+		{"send empty conv", wsregistry.ErrInvalid, func() error { _, err := r.Send(ctx, with(func(m *wsregistry.Message) { m.Conv = "" })); return err }},
+		{"send to self", wsregistry.ErrInvalid, func() error { _, err := r.Send(ctx, with(func(m *wsregistry.Message) { m.To = "alice" })); return err }},
+		{"send with seq", wsregistry.ErrInvalid, func() error { _, err := r.Send(ctx, with(func(m *wsregistry.Message) { m.Seq = 4 })); return err }},
+		{"send oversized body", wsregistry.ErrTooLarge, func() error {
+			_, err := r.Send(ctx, with(func(m *wsregistry.Message) { m.Body = make([]byte, 64<<10+1) }))
+			return err
+		}},
+		{"ack unknown conversation", wsregistry.ErrUnknownConversation, func() error { return r.Ack(ctx, "bob", "nope", 1) }},
+		{"ack beyond last", wsregistry.ErrUnknownConversation, func() error { return r.Ack(ctx, "bob", "known", 99) }},
+		{"ack zero seq", wsregistry.ErrInvalid, func() error { return r.Ack(ctx, "bob", "known", 0) }},
+		{"ack empty user", wsregistry.ErrInvalid, func() error { return r.Ack(ctx, "", "known", 1) }},
+		{"resync unknown conversation", wsregistry.ErrUnknownConversation, func() error {
+			_, err := r.Resync(ctx, "bob", map[string]uint64{"nope": 3}, 0)
+			return err
+		}},
+		{"resync negative limit", wsregistry.ErrInvalid, func() error { _, err := r.Resync(ctx, "bob", nil, -1); return err }},
+		{"resync empty conv", wsregistry.ErrInvalid, func() error { _, err := r.Resync(ctx, "bob", map[string]uint64{"": 1}, 0); return err }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := r.Send(ctx, wsregistry.Message{Conv: "known", From: "alice", To: "bob"}); err != nil {
+				t.Fatal(err)
+			}
+			before := w.inbox.Len("bob")
+			err := tc.call()
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("got %v; want %v", err, tc.err)
+			}
+			if w.inbox.Len("bob") != before {
+				t.Error("the inbox changed")
+			}
+			if conns, _ := w.store.List(ctx, "u", w.clk.Now()); len(conns) != 0 {
+				t.Error("a lease was stored")
+			}
+		})
+	}
+	var big *wsregistry.TooLargeError
+	_, err := r.Send(ctx, wsregistry.Message{Conv: "c", From: "a", To: "b", Body: make([]byte, 70000)})
+	if !errors.As(err, &big) || big.Size != 70000 || big.Max != 64<<10 {
+		t.Errorf("got %v; want a TooLargeError with the sizes", err)
+	}
+	var ce *wsregistry.ConversationError
+	if err := r.Ack(ctx, "bob", "nope", 1); !errors.As(err, &ce) || ce.Conv != "nope" {
+		t.Errorf("got %v; want a ConversationError", err)
+	}
+	if _, err := wsregistry.New(nil, nil); !errors.Is(err, wsregistry.ErrInvalid) {
+		t.Errorf("New(nil): got %v; want ErrInvalid", err)
+	}
+	if _, err := wsregistry.NewRouter(reg, nil, w.seq, w.tr, nil); !errors.Is(err, wsregistry.ErrInvalid) {
+		t.Errorf("NewRouter without inbox: got %v; want ErrInvalid", err)
+	}
+}
+
+// Many goroutines send in shared conversations to users who register,
+// heartbeat and unregister at the same time; every message gets a unique
+// sequence and is either pushed to a host of its recipient or waits in
+// the inbox (here both: nothing is acknowledged).
+func TestConcurrentSendRegister(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	const users, hosts, senders, per = 10, 4, 32, 50
+	var mu sync.Mutex
+	pushed := make(map[string]int)
+	for h := range hosts {
+		defer w.tr.Listen(fmt.Sprintf("h%d", h), func(_ context.Context, m wsregistry.Message) error {
+			mu.Lock()
+			pushed[m.ID]++
+			mu.Unlock()
+			return nil
+		})()
+	}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for u := range users {
+		reg, _ := w.defaultHost()
+		wg.Go(func() {
+			user := fmt.Sprintf("u%d", u)
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				host := fmt.Sprintf("h%d", i%hosts)
+				if _, err := reg.Register(ctx, user, "phone", host); err != nil {
+					t.Error(err)
+				}
+				_, _ = reg.Heartbeat(ctx, user, "phone", host)
+				if err := reg.Unregister(ctx, user, "phone", host); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	var sendWG sync.WaitGroup
+	seqs := make(chan wsregistry.Message, senders*per)
+	for s := range senders {
+		_, r := w.defaultHost()
+		sendWG.Go(func() {
+			for i := range per {
+				m, err := r.Send(ctx, wsregistry.Message{
+					Conv: fmt.Sprintf("c%d", i%5), From: fmt.Sprintf("s%d", s), To: fmt.Sprintf("u%d", (s+i)%users),
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				seqs <- m
+			}
+		})
+	}
+	sendWG.Wait()
+	close(stop)
+	wg.Wait()
+	close(seqs)
+	seen := make(map[string]bool)
+	total := 0
+	for m := range seqs {
+		key := fmt.Sprintf("%s/%d", m.Conv, m.Seq)
+		if seen[key] {
+			t.Fatalf("sequence %s assigned twice", key)
+		}
+		seen[key] = true
+		total++
+		if pushed[m.ID] > 1 {
+			t.Errorf("message %s pushed %d times by one send", m.ID, pushed[m.ID])
+		}
+	}
+	inboxed := 0
+	for u := range users {
+		inboxed += w.inbox.Len(fmt.Sprintf("u%d", u))
+	}
+	if total != senders*per || inboxed != total {
+		t.Fatalf("sent %d, inbox holds %d; want %d each", total, inboxed, senders*per)
+	}
+}
+
+func TestResyncAfterPosition(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	_, r := w.defaultHost()
+	for i := range 6 {
+		from := "alice"
+		if i%3 == 2 {
+			from = "carol" // carol's messages to bob in another conversation
+		}
+		conv := "a|b"
+		if from == "carol" {
+			conv = "b|c"
+		}
+		if _, err := r.Send(ctx, wsregistry.Message{Conv: conv, From: from, To: "bob", Body: []byte(fmt.Sprint(i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := r.Resync(ctx, "bob", map[string]uint64{"a|b": 2}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, m := range got {
+		keys = append(keys, fmt.Sprintf("%s/%d", m.Conv, m.Seq))
+	}
+	if fmt.Sprint(keys) != "[a|b/3 a|b/4 b|c/1 b|c/2]" {
+		t.Fatalf("Resync after a|b 2: got %v", keys)
+	}
+	page, _ := r.Resync(ctx, "bob", map[string]uint64{"a|b": 2}, 3)
+	if len(page) != 3 {
+		t.Fatalf("limit 3: got %d", len(page))
+	}
+}
