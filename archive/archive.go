@@ -123,8 +123,8 @@ type Options struct {
 	// to be due: a pass moves the records the source reports due at
 	// Now() - Age. Zero means DefaultAge (30 days).
 	Age time.Duration
-	// Batch is how many records one Due call returns, and so one Put and
-	// one Delete carry; 1 to MaxBatch. Zero means DefaultBatch (500).
+	// Batch is the limit of one Due call, and so the most records one Put
+	// and one Delete carry; 1 to MaxBatch. Zero means DefaultBatch (500).
 	Batch int
 	// Interval is the period of [Archiver.Run] (the design notes' cron).
 	// Zero means DefaultInterval (1 hour).
@@ -202,16 +202,18 @@ func (a *Archiver) Stats() Stats {
 
 // RunOnce is one pass: with cutoff = Now() - Age, fixed for the pass, it
 // asks the source for a batch of due records, writes them to the cold
-// store, deletes them from the source, and repeats until a batch is
-// shorter than Options.Batch. It returns how many records it moved.
+// store, deletes them from the source, and repeats until nothing is due.
+// It returns how many records it moved. The cutoff is fixed for the pass,
+// so a pass ends: records that become due during it wait for the next.
 //
 // A batch is written in full before any of it is deleted, so an error or
 // a crash at any point leaves every record in the source, in the store,
 // or in both (which [Merge] shows once); the next pass repeats the
 // unfinished batch. A batch with an invalid record (empty Owner or ID,
 // zero At, an ID twice) returns an error matching [ErrInvalid] before
-// anything is written. A source whose Delete leaves due records in place
-// returns [ErrNoProgress] instead of looping.
+// anything is written. A batch made only of records of the previous
+// batch (a source whose Delete left them in place) returns
+// [ErrNoProgress] instead of looping.
 func (a *Archiver) RunOnce(ctx context.Context) (moved int, err error) {
 	start := a.now()
 	moved, err = a.pass(ctx, start.Add(-a.age))
@@ -276,9 +278,6 @@ func (a *Archiver) pass(ctx context.Context, cutoff time.Time) (int, error) {
 		moved += len(recs)
 		a.moved.Add(uint64(len(recs)))
 		a.batches.Add(1)
-		if len(recs) < a.batch {
-			return moved, nil
-		}
 		prev = seen
 	}
 }
