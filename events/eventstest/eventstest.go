@@ -603,7 +603,13 @@ func testRedeliverAfterError(t *testing.T, h Harness) {
 			t.Errorf("key %s: attempts %v; want %v", k, seqs, want)
 		}
 	}
-	if st := sub.sub.Stats(); st.Failures != 20 || st.Handled != 100 {
+	// The counters move after the handler returns: wait for the last one.
+	st := sub.sub.Stats()
+	for st.Handled < 100 && ctx.Err() == nil {
+		time.Sleep(time.Millisecond)
+		st = sub.sub.Stats()
+	}
+	if st.Failures != 20 || st.Handled != 100 {
 		t.Errorf("Stats: %+v; want 20 failures and 100 handled", st)
 	}
 }
