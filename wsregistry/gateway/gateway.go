@@ -1,9 +1,11 @@
 package gateway
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -65,6 +67,12 @@ type Options struct {
 	// Burst is the token bucket size of the per-connection rate limit. Default
 	// 2*Rate, at least 1.
 	Burst int
+	// ReadBufferSize and WriteBufferSize size each connection's read and write
+	// buffers; they are most of an idle connection's memory. A message larger
+	// than a buffer still goes through, in more system calls. Default 1 KiB
+	// each, smaller than net/http's 4 KiB.
+	ReadBufferSize  int
+	WriteBufferSize int
 	// AllowBinary accepts binary messages. By default only text messages are
 	// accepted and a binary message closes the connection with
 	// CloseUnsupportedData (1003).
@@ -112,8 +120,8 @@ type Gateway struct {
 }
 
 // New returns a Gateway that authenticates requests with auth and hands
-// connections to h. It starts no goroutine: each connection runs in the
-// ServeHTTP call that accepted it.
+// connections to h. It starts no goroutine; each accepted connection runs
+// on one of its own until it ends.
 func New(auth Authenticator, h Handler, opts *Options) (*Gateway, error) {
 	if auth == nil || h == nil {
 		return nil, errors.New("gateway: new: nil Authenticator or Handler")
@@ -122,11 +130,17 @@ func New(auth Authenticator, h Handler, opts *Options) (*Gateway, error) {
 	if opts != nil {
 		o = *opts
 	}
-	if o.QueueSize < 0 || o.MaxMessageBytes < 0 || o.Burst < 0 || o.PongTimeout < 0 || o.WriteTimeout < 0 {
+	if o.QueueSize < 0 || o.MaxMessageBytes < 0 || o.ReadBufferSize < 0 || o.WriteBufferSize < 0 || o.Burst < 0 || o.PongTimeout < 0 || o.WriteTimeout < 0 {
 		return nil, errors.New("gateway: new: negative QueueSize, MaxMessageBytes, Burst or timeout")
 	}
 	if o.QueueSize == 0 {
 		o.QueueSize = 64
+	}
+	if o.ReadBufferSize == 0 {
+		o.ReadBufferSize = 1 << 10
+	}
+	if o.WriteBufferSize == 0 {
+		o.WriteBufferSize = 1 << 10
 	}
 	if o.MaxMessageBytes == 0 {
 		o.MaxMessageBytes = 32 << 10
@@ -180,9 +194,10 @@ func (g *Gateway) Stats() Stats {
 }
 
 // ServeHTTP authenticates the request (401 Unauthorized on failure, before
-// any upgrade), upgrades it to a websocket and runs the connection until it
-// ends: the call returns after [Handler.Close] has returned. While the
-// gateway is draining it answers 503 Service Unavailable.
+// any upgrade) and upgrades it to a websocket. It returns once the upgrade is
+// done; the connection then runs on a goroutine of its own, so that the
+// buffers and stack net/http used for the handshake are freed. While the
+// gateway is draining ServeHTTP answers 503 Service Unavailable.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.mu.Lock()
 	if g.draining {
@@ -193,18 +208,34 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	g.wg.Add(1)
 	g.mu.Unlock()
-	defer g.wg.Done()
+	c := g.accept(w, r)
+	if c == nil {
+		g.wg.Done()
+		return
+	}
+	ctx := context.WithoutCancel(r.Context())
+	go func() {
+		defer g.wg.Done()
+		c.run(ctx)
+		g.mu.Lock()
+		delete(g.conns, c)
+		g.mu.Unlock()
+	}()
+}
 
+// accept authenticates and upgrades the request and registers the
+// connection; it returns nil if the request was refused.
+func (g *Gateway) accept(w http.ResponseWriter, r *http.Request) *Conn {
 	id, err := g.auth.Authenticate(r)
 	if err != nil {
 		g.rejected.Add(1)
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
-		return
+		return nil
 	}
-	ws, err := websocket.Accept(w, r, &g.acc)
+	ws, err := websocket.Accept(&sizedWriter{w, g.o.ReadBufferSize, g.o.WriteBufferSize}, r, &g.acc)
 	if err != nil {
 		g.rejected.Add(1) // Accept has written the response
-		return
+		return nil
 	}
 	ws.SetReadLimit(g.o.MaxMessageBytes)
 	c := &Conn{
@@ -226,10 +257,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if draining {
 		c.end(ErrShutdown, CloseGoingAway, "going away", false)
 	}
-	c.run(context.WithoutCancel(r.Context()))
-	g.mu.Lock()
-	delete(g.conns, c)
-	g.mu.Unlock()
+	return c
 }
 
 // Shutdown drains the gateway: it refuses new connections (503), then
@@ -271,4 +299,24 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		c.ws.CloseNow()
 	}
 	return ctx.Err()
+}
+
+// sizedWriter hands the websocket library buffers of the configured sizes
+// instead of the 4 KiB ones net/http gives a hijacked connection.
+type sizedWriter struct {
+	http.ResponseWriter
+	rsize, wsize int
+}
+
+// Hijack implements http.Hijacker.
+func (w *sizedWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	r := brw.Reader
+	if r.Buffered() == 0 { // the client waits for the 101: usually nothing is buffered
+		r = bufio.NewReaderSize(conn, w.rsize)
+	}
+	return conn, bufio.NewReadWriter(r, bufio.NewWriterSize(conn, w.wsize)), nil
 }
