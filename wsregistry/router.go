@@ -127,7 +127,7 @@ func (r *Router) Send(ctx context.Context, m Message) (Message, error) {
 		return Message{}, err
 	}
 	m.Seq = seq
-	m.At = r.opts.Now()
+	m.At = r.opts.Now().UTC().Truncate(time.Millisecond) // what every inbox keeps
 	if err := r.inbox.Append(ctx, m); err != nil {
 		return Message{}, err
 	}
