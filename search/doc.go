@@ -38,7 +38,12 @@
 // for 3 to 5, two from 6), where a typo is an insertion, deletion,
 // substitution or transposition of adjacent runes ([Distance], optimal
 // string alignment, counted in runes) and a typo on the first rune costs
-// double. Typo candidates come from a symmetric-delete index (the deletes
+// double. When a query finds fewer hits within that budget than its page
+// needs, it looks again with one typo more per whole word (up to two by
+// default) and first-rune typos counted as ordinary ones, so "ahve" finds
+// "have" and "neconstitutional" finds "unconstitutional"; hits only this
+// second look finds rank after all the others (Options.StrictTypos turns
+// it off). Typo candidates come from a symmetric-delete index (the deletes
 // of every term's first runes in a hash table, as SymSpell does) or from a
 // walk of the sorted dictionary driving the edit-distance table as a
 // Levenshtein automaton; the last word of a prefix query is completed by

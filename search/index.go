@@ -152,6 +152,15 @@ type Options struct {
 	// to (its typo variants or, for a prefix, its completions), keeping the
 	// cheapest and then the most frequent. Zero means 64.
 	MaxExpansions int
+	// StrictTypos turns off the widened second look. By default, when a
+	// query finds fewer hits within the typo budget than its page needs
+	// (Offset+Limit), it is run again with every whole word allowed one
+	// typo more than its budget, up to the largest budget of TypoLengths,
+	// and with a first-rune typo costing like any other ("ahve" finds
+	// "have", "neconstitutional" finds "unconstitutional"). The hits only
+	// the second look finds rank after all the others, and Total counts
+	// them. The last word of a prefix query is never widened.
+	StrictTypos bool
 	// MaxLimit caps Query.Limit. Zero means 1000.
 	MaxLimit int
 	// Ranking orders the rules. Nil means ByWords, ByTypos, ByProximity,
@@ -181,6 +190,7 @@ type config struct {
 	typoIndex     TypoIndex
 	deletePrefix  int
 	maxExpansions int
+	strictTypos   bool
 	maxLimit      int
 	ranking       []Rule
 	cache         QueryCache
@@ -195,7 +205,7 @@ func (o *Options) resolve() (config, error) {
 	c := config{
 		weights: o.FieldWeights, typoLengths: o.TypoLengths, firstTypoCost: o.FirstTypoCost,
 		typoIndex: o.TypoIndex, deletePrefix: o.DeletePrefix, maxExpansions: o.MaxExpansions,
-		maxLimit: o.MaxLimit, ranking: o.Ranking, cache: o.Cache, cacheTTL: o.CacheTTL,
+		strictTypos: o.StrictTypos, maxLimit: o.MaxLimit, ranking: o.Ranking, cache: o.Cache, cacheTTL: o.CacheTTL,
 		cachePrefix: o.CachePrefix,
 	}
 	if c.typoLengths == nil {
@@ -261,6 +271,32 @@ func (c *config) budget(n int) int {
 		}
 	}
 	return b
+}
+
+// wideBudget returns how many typos a query word of n runes may have when
+// the budget is widened: one more, up to the largest budget.
+func (c *config) wideBudget(n int) int {
+	if c.strictTypos {
+		return c.budget(n)
+	}
+	return min(c.budget(n)+1, len(c.typoLengths))
+}
+
+// canWiden reports whether widening the budget can find more terms for
+// any whole word of words.
+func (c *config) canWiden(words [][]rune, prefix bool) bool {
+	if c.strictTypos {
+		return false
+	}
+	for i, w := range words {
+		if prefix && i == len(words)-1 {
+			continue
+		}
+		if k := c.budget(len(w)); c.wideBudget(len(w)) > k || (k > 0 && c.firstTypoCost > 1) {
+			return true
+		}
+	}
+	return false
 }
 
 // Index is an in-memory full-text index with typo tolerance, kept in step

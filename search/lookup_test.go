@@ -58,8 +58,12 @@ func TestLookupMatchesBruteForce(t *testing.T) {
 					if len(word) == 0 {
 						continue
 					}
-					for _, prefix := range []bool{false, true} {
+					for _, mode := range []struct{ prefix, wide bool }{{false, false}, {true, false}, {false, true}} {
+						prefix := mode.prefix
 						k := ix.cfg.budget(len(word))
+						if mode.wide {
+							k = ix.cfg.wideBudget(len(word))
+						}
 						want := map[string]int{}
 						for w := range live {
 							var d int
@@ -73,11 +77,11 @@ func TestLookupMatchesBruteForce(t *testing.T) {
 							}
 						}
 						got := map[string]int{}
-						for _, c := range st.expand(word, prefix) {
+						for _, c := range st.expand(word, prefix, mode.wide) {
 							got[st.dict.terms[c.id].text] = int(c.cost)
 						}
 						if !maps.Equal(got, want) {
-							t.Fatalf("expand(%q, prefix=%v, k=%d):\n got %v\nwant %v", string(word), prefix, k, sorted(got), sorted(want))
+							t.Fatalf("expand(%q, prefix=%v, wide=%v, k=%d):\n got %v\nwant %v", string(word), prefix, mode.wide, k, sorted(got), sorted(want))
 						}
 					}
 				}

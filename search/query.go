@@ -223,6 +223,7 @@ type scored struct {
 	e                                 *docEntry
 	words, typos, detail, prox, weigh int
 	exact                             bool // some field is wholly matched
+	wide                              bool // some word needed the widened budget
 }
 
 func (s *state) search(q *Query, sc *scratch) Result {
@@ -245,7 +246,14 @@ func (s *state) search(q *Query, sc *scratch) Result {
 			}
 		}
 	} else {
-		s.match(q, words, fields, sc, &top)
+		s.match(q, words, fields, sc, &top, false)
+		if top.total < q.Offset+q.Limit && s.cfg.canWiden(words, q.Prefix) {
+			// Too few hits within the typo budget to fill the page: look
+			// again with the widened budget. The hits found before are
+			// found again and rank first.
+			top = collector{s: s, k: q.Offset + q.Limit, items: top.items[:0]}
+			s.match(q, words, fields, sc, &top, true)
+		}
 	}
 	hits := top.sorted()
 	sc.top = hits[:0]
@@ -323,10 +331,17 @@ func (c *collector) sorted() []scored {
 }
 
 // expand returns the terms word may stand for, cheapest and most frequent
-// first, at most maxExpansions of them.
-func (s *state) expand(word []rune, prefix bool) []cand {
+// first, at most maxExpansions of them. With wide set the word may have
+// one typo more than its budget (up to the largest budget) and a typo on
+// the first rune passes as an ordinary one; such candidates keep their
+// full cost, which exceeds the budget, so they rank after all others.
+func (s *state) expand(word []rune, prefix, wide bool) []cand {
 	c, d := s.cfg, s.dict
 	k := c.budget(len(word))
+	kd := k // the largest distance looked up
+	if wide {
+		kd = c.wideBudget(len(word))
+	}
 	var out []cand
 	add := func(id uint32, dist int) {
 		cost := dist
@@ -336,7 +351,7 @@ func (s *state) expand(word []rune, prefix bool) []cand {
 				cost += c.firstTypoCost - 1
 			}
 		}
-		if cost <= k {
+		if cost <= k || (wide && dist <= kd) {
 			cd := cand{id: id, cost: uint8(cost)}
 			if dist > 0 {
 				t := d.terms[id].runes
@@ -353,23 +368,23 @@ func (s *state) expand(word []rune, prefix bool) []cand {
 	}
 	switch {
 	case prefix || d.deletes == nil:
-		d.walk(word, k, prefix, add)
-	case k == 0:
+		d.walk(word, kd, prefix, add)
+	case kd == 0:
 		if id, ok := d.ids[string(word)]; ok && d.terms[id].live() > 0 {
 			add(id, 0)
 		}
 	default:
 		var ids []uint32
-		d.candidates(word, k, func(id uint32) { ids = append(ids, id) })
+		d.candidates(word, kd, func(id uint32) { ids = append(ids, id) })
 		slices.Sort(ids)
 		ids = slices.Compact(ids)
 		qm := letterMask(word)
 		for _, id := range ids {
 			t := &d.terms[id]
-			if t.live() == 0 || bits.OnesCount64(qm&^t.letters) > k || bits.OnesCount64(t.letters&^qm) > k {
+			if t.live() == 0 || bits.OnesCount64(qm&^t.letters) > kd || bits.OnesCount64(t.letters&^qm) > kd {
 				continue
 			}
-			if dist := osa(word, t.runes, k); dist <= k {
+			if dist := osa(word, t.runes, kd); dist <= kd {
 				add(id, dist)
 			}
 		}
@@ -392,7 +407,10 @@ func (s *state) expand(word []rune, prefix bool) []cand {
 	return out
 }
 
-func (s *state) match(q *Query, words [][]rune, fields map[uint16]bool, sc *scratch, top *collector) {
+// match offers top every document that matches enough of words. With wide
+// set, whole words (not the prefix of a prefix query) are expanded with the
+// widened budget (see expand) and hits that need it are marked wide.
+func (s *state) match(q *Query, words [][]rune, fields map[uint16]bool, sc *scratch, top *collector, wide bool) {
 	n := len(words)
 	minWords := q.MinWords
 	if minWords == 0 || minWords > n {
@@ -401,8 +419,11 @@ func (s *state) match(q *Query, words [][]rune, fields map[uint16]bool, sc *scra
 	cands := make([][]cand, n)
 	sizes := make([]int, n)
 	order := make([]int, n)
+	var budgets [maxQueryWords]uint8
 	for i, w := range words {
-		cands[i] = s.expand(w, q.Prefix && i == n-1)
+		prefix := q.Prefix && i == n-1
+		cands[i] = s.expand(w, prefix, wide && !prefix)
+		budgets[i] = uint8(s.cfg.budget(len(w)))
 		for _, c := range cands[i] {
 			sizes[i] += len(s.dict.terms[c.id].postings)
 		}
@@ -487,6 +508,7 @@ func (s *state) match(q *Query, words [][]rune, fields map[uint16]bool, sc *scra
 				continue
 			}
 			h.typos += int(a.cost[wi])
+			h.wide = h.wide || a.cost[wi] > budgets[wi]
 			h.detail += int(a.detail[wi])
 			best := 0
 			for m := a.head; m >= 0; m = matches[m].next {
@@ -563,6 +585,11 @@ func (s *state) weight(f uint16) int { return s.fieldWeights[f] }
 
 // less reports whether hit a ranks before hit b.
 func (s *state) less(a, b *scored) bool {
+	if a.wide != b.wide {
+		// Hits found only by widening the typo budget come after all
+		// the others, whatever the ranking: pages stay consistent.
+		return b.wide
+	}
 	for _, r := range s.cfg.ranking {
 		var c int
 		switch r {

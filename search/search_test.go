@@ -84,7 +84,9 @@ func TestSearchHotels(t *testing.T) {
 		// proximity, field weight and popularity.
 		{"typo", search.Query{Text: "airprot"}, "h7,h3,h1,h5"},
 		{"two words in order first", search.Query{Text: "airport inn"}, "h1,h5"},
-		{"typos in both words", search.Query{Text: "airprot in"}, ""}, // "in" has 2 runes: no typo allowed
+		// "in" has 2 runes: no typo within the budget; with no hit, the
+		// widened look allows it one.
+		{"typos in both words", search.Query{Text: "airprot in"}, "h1,h5"},
 		{"typos in long words", search.Query{Text: "airprot confrence"}, "h3"},
 		{"diacritics folded", search.Query{Text: "hotel zurich"}, "h6"},
 		{"diacritics in query", search.Query{Text: "Zürich"}, "h6"},
@@ -95,7 +97,8 @@ func TestSearchHotels(t *testing.T) {
 		{"prefix after full word", search.Query{Text: "grand hot", Prefix: true}, "h2"},
 		{"no prefix without flag", search.Query{Text: "airp"}, ""},
 		{"first letter typo costs double", search.Query{Text: "birport"}, "h7,h3,h1,h5"},
-		{"first letter typo and one more", search.Query{Text: "birprot"}, ""},
+		// Over the budget, found by the widened look only.
+		{"first letter typo and one more", search.Query{Text: "birprot"}, "h7,h3,h1,h5"},
 		{"filter city", search.Query{Text: "airport", Filter: search.Filter{Tags: map[string][]string{"city": {"Lyon"}}}}, "h3,h5"},
 		{"filter price", search.Query{Text: "airport", Filter: search.Filter{Ranges: []search.Range{search.AtMost("price", 100)}}}, "h3,h5"},
 		{"filter both", search.Query{Text: "inn", Filter: search.Filter{
@@ -111,6 +114,21 @@ func TestSearchHotels(t *testing.T) {
 			r := mustSearch(t, ix, c.q)
 			if got := ids(r); got != c.want {
 				t.Errorf("Search(%q) = %q; want %q (hits %+v)", c.q.Text, got, c.want, r.Hits)
+			}
+		})
+	}
+	// With StrictTypos the budget is a hard limit.
+	strict := newHotels(t, &search.Options{StrictTypos: true})
+	for _, c := range []struct{ name, text, want string }{
+		{"typos in both words", "airprot in", ""}, // "in" has 2 runes: no typo allowed
+		{"first letter typo and one more", "birprot", ""},
+		{"first letter typo costs double", "birport", "h7,h3,h1,h5"},
+		{"typos in long words", "airprot confrence", "h3"},
+	} {
+		t.Run("strict/"+c.name, func(t *testing.T) {
+			r := mustSearch(t, strict, search.Query{Text: c.text})
+			if got := ids(r); got != c.want {
+				t.Errorf("Search(%q) = %q; want %q (hits %+v)", c.text, got, c.want, r.Hits)
 			}
 		})
 	}
@@ -132,7 +150,7 @@ func TestSearchTotalAndFigures(t *testing.T) {
 }
 
 func TestTypoBudget(t *testing.T) {
-	ix, _ := search.New(&search.Options{FirstTypoCost: 1})
+	ix, _ := search.New(&search.Options{FirstTypoCost: 1, StrictTypos: true})
 	words := []string{"ox", "cat", "house", "airport", "internationalisation"}
 	for i, w := range words {
 		ix.Apply(context.Background(), search.ChangeEvent{Op: search.OpCreated, Doc: search.Document{
@@ -154,6 +172,25 @@ func TestTypoBudget(t *testing.T) {
 			t.Errorf("Search(%q) found %v (%s); want %v", c.q, got, ids(r), c.want)
 		}
 	}
+	// The widened look, when nothing is found within the budget: one typo
+	// more, up to two.
+	wide, _ := search.New(&search.Options{FirstTypoCost: 1})
+	for i, w := range words {
+		wide.Apply(context.Background(), search.ChangeEvent{Op: search.OpCreated, Doc: search.Document{
+			ID: fmt.Sprint(i), Version: 1, Fields: map[string]string{"w": w}}})
+	}
+	for _, c := range []struct {
+		q    string
+		want bool
+	}{
+		{"ox", true}, {"ax", true}, {"a", false}, {"cuts", true}, {"cu", false}, {"hxxse", true}, {"hxxxe", false},
+		{"arprto", false}, {"intrenationalizaton", false},
+	} {
+		r := mustSearch(t, wide, search.Query{Text: c.q})
+		if got := r.Total > 0; got != c.want {
+			t.Errorf("widened: Search(%q) found %v (%s); want %v", c.q, got, ids(r), c.want)
+		}
+	}
 	// Typo tolerance off.
 	strict, _ := search.New(&search.Options{TypoLengths: []int{}})
 	strict.Apply(context.Background(), search.ChangeEvent{Op: search.OpCreated, Doc: search.Document{ID: "a", Version: 1, Fields: map[string]string{"w": "airport"}}})
@@ -173,9 +210,66 @@ func TestFewerTyposRankFirst(t *testing.T) {
 	}
 	r := mustSearch(t, ix, search.Query{Text: "card"})
 	// card: 0 typos; cars, care, cart: 1 typo, by popularity; scar: first
-	// letter differs, costs 2 > budget 1.
-	if got := ids(r); got != "card,cars,care,cart" {
-		t.Fatalf("got %s; want card,cars,care,cart", got)
+	// letter differs, costs 2 > budget 1: found by the widened look only,
+	// after all the others although it is the most popular.
+	if got := ids(r); got != "card,cars,care,cart,scar" {
+		t.Fatalf("got %s; want card,cars,care,cart,scar", got)
+	}
+	// A full page within the budget: no widened look.
+	r = mustSearch(t, ix, search.Query{Text: "card", Limit: 4})
+	if got := ids(r); got != "card,cars,care,cart" || r.Total != 4 {
+		t.Fatalf("limit 4: got %s (total %d); want card,cars,care,cart (total 4)", got, r.Total)
+	}
+}
+
+func TestWidenedLook(t *testing.T) {
+	ctx := context.Background()
+	build := func(opts *search.Options) *search.Index {
+		ix, err := search.New(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, w := range []string{"ave", "have", "unconstitutional", "constitution"} {
+			ix.Apply(ctx, search.ChangeEvent{Op: search.OpCreated, Doc: search.Document{
+				ID: w, Version: 1, Fields: map[string]string{"w": w}, Popularity: float64(10 * i)}})
+		}
+		return ix
+	}
+	ix := build(nil)
+	byPop := build(&search.Options{Ranking: []search.Rule{search.ByPopularity, search.ByTypos}})
+	strict := build(&search.Options{StrictTypos: true})
+	cases := []struct {
+		name  string
+		ix    *search.Index
+		q     search.Query
+		want  string
+		total int
+	}{
+		// "ave" is one deletion away; "have" a swap of the first letter,
+		// which costs 2 against a budget of 1 at 4 runes.
+		{"fills the page after the budget's hits", ix, search.Query{Text: "ahve"}, "ave,have", 2},
+		{"a full page is not widened", ix, search.Query{Text: "ahve", Limit: 1}, "ave", 1},
+		{"page 2 follows page 1", ix, search.Query{Text: "ahve", Offset: 1, Limit: 1}, "have", 2},
+		{"widened hits rank last whatever the rules", byPop, search.Query{Text: "ahve"}, "ave,have", 2},
+		{"strict", strict, search.Query{Text: "ahve"}, "ave", 1},
+		{"first letter and one more on a long word", ix, search.Query{Text: "neconstitutional"}, "unconstitutional", 1},
+		{"strict long word", strict, search.Query{Text: "neconstitutional"}, "", 0},
+		// The last word of a prefix query keeps its budget.
+		{"prefix not widened", ix, search.Query{Text: "ahv", Prefix: true}, "ave", 1},
+		{"whole words of a prefix query are", ix, search.Query{Text: "ahve ha", Prefix: true}, "have", 1},
+		{"beyond the largest budget", ix, search.Query{Text: "nekonstitutionel"}, "", 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := mustSearch(t, c.ix, c.q)
+			if got := ids(r); got != c.want || r.Total != c.total {
+				t.Errorf("Search(%+v) = %q, total %d; want %q, total %d", c.q, got, r.Total, c.want, c.total)
+			}
+		})
+	}
+	r := mustSearch(t, ix, search.Query{Text: "ahve"})
+	if h := r.Hits[1]; h.Typos != 2 {
+		t.Errorf("widened hit %s has %d typos; want 2 (a first-letter swap)", h.Doc.ID, h.Typos)
 	}
 }
 
