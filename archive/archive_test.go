@@ -119,7 +119,9 @@ func (s *source) len() int {
 // failingStore fails every Put.
 type failingStore struct{ *memstore.Store }
 
-func (failingStore) Put(context.Context, []archive.Record) error { return errors.New("cassandra unavailable") }
+func (failingStore) Put(context.Context, []archive.Record) error {
+	return errors.New("cassandra unavailable")
+}
 
 // fixture: 3 owners with 10 records each: 0-5 ended 40 days before now
 // (due with the default Age), 6-7 ended 1 day before (not due), 8-9 live.

@@ -145,8 +145,14 @@ func TestMergeInvalid(t *testing.T) {
 	cold := memstore.New()
 	live := newSource(cold)
 	for name, call := range map[string]func() error{
-		"limit 0":    func() error { _, _, err := archive.Merge(t.Context(), "a", archive.Cursor{}, 0, live, cold); return err },
-		"limit 1001": func() error { _, _, err := archive.Merge(t.Context(), "a", archive.Cursor{}, 1001, live, cold); return err },
+		"limit 0": func() error {
+			_, _, err := archive.Merge(t.Context(), "a", archive.Cursor{}, 0, live, cold)
+			return err
+		},
+		"limit 1001": func() error {
+			_, _, err := archive.Merge(t.Context(), "a", archive.Cursor{}, 1001, live, cold)
+			return err
+		},
 		"no owner":   func() error { _, _, err := archive.Merge(t.Context(), "", archive.Cursor{}, 1, live, cold); return err },
 		"nil lister": func() error { _, _, err := archive.Merge(t.Context(), "a", archive.Cursor{}, 1, nil, cold); return err },
 	} {
