@@ -39,19 +39,19 @@
 // substitution or transposition of adjacent runes ([Distance], optimal
 // string alignment, counted in runes) and a typo on the first rune costs
 // double. When a query finds fewer hits within that budget than its page
-// needs, it looks again with one typo more per whole word (up to two by
-// default) and first-rune typos counted as ordinary ones, so "ahve" finds
-// "have" and "neconstitutional" finds "unconstitutional"; hits only this
-// second look finds rank after all the others (Options.StrictTypos turns
-// it off). Typo candidates come from a symmetric-delete index (the deletes
-// of every term's first runes in a hash table, as SymSpell does) or from a
-// walk of the sorted dictionary driving the edit-distance table as a
-// Levenshtein automaton; the last word of a prefix query is completed by
-// the same walk. Hits must match every word (or Query.MinWords of them) and
-// are ranked by words matched, typos, proximity of the words, weight of
-// the fields matched and popularity (Options.Ranking), then shorter
-// documents. Filters on tags, numeric ranges and a predicate, and offset
-// pagination, apply to every query.
+// needs, it looks again with one typo more per whole word of two runes or
+// more (up to two by default) and first-rune typos counted as ordinary
+// ones, so "ahve" finds "have" and "neconstitutional" finds
+// "unconstitutional"; hits only this second look finds rank after all the
+// others (Options.StrictTypos turns it off). Typo candidates come from a
+// symmetric-delete index (the deletes of every term's first runes in a hash
+// table, as SymSpell does) or from a walk of the sorted dictionary driving
+// the edit-distance table as a Levenshtein automaton; the last word of a
+// prefix query is completed by the same walk. Hits must match every word
+// (or Query.MinWords of them) and are ranked by words matched, typos,
+// proximity of the words, weight of the fields matched and popularity
+// (Options.Ranking), then shorter documents. Filters on tags, numeric
+// ranges and a predicate, and offset pagination, apply to every query.
 //
 // # Adapters
 //

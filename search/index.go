@@ -155,11 +155,12 @@ type Options struct {
 	// StrictTypos turns off the widened second look. By default, when a
 	// query finds fewer hits within the typo budget than its page needs
 	// (Offset+Limit), it is run again with every whole word allowed one
-	// typo more than its budget, up to the largest budget of TypoLengths,
-	// and with a first-rune typo costing like any other ("ahve" finds
-	// "have", "neconstitutional" finds "unconstitutional"). The hits only
-	// the second look finds rank after all the others, and Total counts
-	// them. The last word of a prefix query is never widened.
+	// typo more than its budget, up to the largest budget of TypoLengths
+	// and below the word's length, and with a first-rune typo costing like
+	// any other ("ahve" finds "have", "neconstitutional" finds
+	// "unconstitutional"). The hits only the second look finds rank after
+	// all the others, and Total counts them. The last word of a prefix
+	// query is never widened.
 	StrictTypos bool
 	// MaxLimit caps Query.Limit. Zero means 1000.
 	MaxLimit int
@@ -274,12 +275,14 @@ func (c *config) budget(n int) int {
 }
 
 // wideBudget returns how many typos a query word of n runes may have when
-// the budget is widened: one more, up to the largest budget.
+// the budget is widened: one more, up to the largest budget and fewer
+// than n (a one-rune word, such as an ideograph, is never widened).
 func (c *config) wideBudget(n int) int {
+	k := c.budget(n)
 	if c.strictTypos {
-		return c.budget(n)
+		return k
 	}
-	return min(c.budget(n)+1, len(c.typoLengths))
+	return max(k, min(k+1, len(c.typoLengths), n-1))
 }
 
 // canWiden reports whether widening the budget can find more terms for
