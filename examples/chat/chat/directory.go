@@ -199,7 +199,9 @@ func (d *Directory) IsMember(ctx context.Context, group, user string) (bool, err
 }
 
 // Group returns group with its members (from the store, not the cache).
-func (d *Directory) Group(ctx context.Context, id string) (Group, error) { return d.store.Group(ctx, id) }
+func (d *Directory) Group(ctx context.Context, id string) (Group, error) {
+	return d.store.Group(ctx, id)
+}
 
 // GroupsOf returns the groups user belongs to.
 func (d *Directory) GroupsOf(ctx context.Context, user string) ([]string, error) {

@@ -177,4 +177,3 @@ func (m *Media) ServeMedia(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	_, _ = io.Copy(w, rc)
 }
-

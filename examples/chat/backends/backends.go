@@ -1,0 +1,419 @@
+// Package backends assembles the chat example in its two modes: everything
+// in one process's memory, or the real setup of the design notes
+// (connection registry, sequence numbers, member-list cache and the
+// host-to-host transport on Redis, users and groups on MariaDB, group
+// messages through Kafka, the offline inbox and last seen on Cassandra,
+// media in a gocloud.dev/blob bucket on the file system). It creates what it
+// needs on the servers idempotently.
+package backends
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+	"github.com/go-sql-driver/mysql"
+	"github.com/redis/go-redis/v9"
+	"github.com/segmentio/kafka-go"
+	"gocloud.dev/blob"
+	"gocloud.dev/blob/fileblob"
+	"gocloud.dev/blob/memblob"
+
+	"github.com/sysblocks/sysblocks/cache"
+	cachemem "github.com/sysblocks/sysblocks/cache/memstore"
+	cacheredis "github.com/sysblocks/sysblocks/cache/redisstore"
+	"github.com/sysblocks/sysblocks/events"
+	"github.com/sysblocks/sysblocks/events/kafkabus"
+	"github.com/sysblocks/sysblocks/events/membus"
+	"github.com/sysblocks/sysblocks/examples/chat/chat"
+	chatmem "github.com/sysblocks/sysblocks/examples/chat/chat/memstore"
+	"github.com/sysblocks/sysblocks/examples/chat/chat/sqlstore"
+	"github.com/sysblocks/sysblocks/internal/dial"
+	"github.com/sysblocks/sysblocks/internal/ops"
+	"github.com/sysblocks/sysblocks/wsregistry"
+	"github.com/sysblocks/sysblocks/wsregistry/cqlstore"
+	"github.com/sysblocks/sysblocks/wsregistry/gateway"
+	wsrmem "github.com/sysblocks/sysblocks/wsregistry/memstore"
+	"github.com/sysblocks/sysblocks/wsregistry/redisbus"
+	"github.com/sysblocks/sysblocks/wsregistry/redisstore"
+)
+
+// Defaults used when the corresponding Settings field is empty.
+const (
+	DefaultKeyspace    = "chat"
+	DefaultRedisPrefix = "{chat}:"
+	DefaultFanoutGroup = "chat-group-fanout"
+	DefaultPartitions  = 6
+)
+
+// Settings names what the backends create and use. The zero value is
+// valid.
+type Settings struct {
+	// RedisPrefix starts every Redis key and channel.
+	RedisPrefix string
+	// GroupTopic is the Kafka topic of group messages; FanoutGroup the
+	// consumer group of the group handlers; Partitions the partition count
+	// of the topic when it is created here.
+	GroupTopic  string
+	FanoutGroup string
+	Partitions  int
+	// MediaDir is the directory of the media bucket (created if missing).
+	// Empty means an in-memory bucket.
+	MediaDir string
+	// Now is the clock of the in-memory adapters. Nil means time.Now.
+	Now func() time.Time
+}
+
+func (s *Settings) defaults() {
+	if s.RedisPrefix == "" {
+		s.RedisPrefix = DefaultRedisPrefix
+	}
+	if s.GroupTopic == "" {
+		s.GroupTopic = chat.DefaultGroupTopic
+	}
+	if s.FanoutGroup == "" {
+		s.FanoutGroup = DefaultFanoutGroup
+	}
+	if s.Partitions <= 0 {
+		s.Partitions = DefaultPartitions
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+}
+
+// Stack is the storage shared by the gateways of one deployment. Node
+// builds a gateway on it.
+type Stack struct {
+	Leases    wsregistry.Store
+	Inbox     wsregistry.Inbox
+	Seq       wsregistry.Sequencer
+	Transport wsregistry.Transport
+	LastSeen  wsregistry.LastSeenStore
+	Users     chat.Store
+	Cache     cache.Store
+	Bucket    *blob.Bucket
+	Groups    events.Sender
+	// Receiver returns a consumer of the group topic in the fan-out group.
+	Receiver func() (events.Receiver, error)
+	// Listen subscribes host to the transport; run delivers until its
+	// context ends.
+	Listen func(ctx context.Context, host string, h wsregistry.Handler) (run func(context.Context) error, err error)
+	// Checks are the health checks of the servers in use.
+	Checks   map[string]ops.Check
+	settings Settings
+	closers  []func() error
+}
+
+// Close closes what the stack opened, last opened first.
+func (st *Stack) Close() error {
+	var errs []error
+	for i := len(st.closers) - 1; i >= 0; i-- {
+		errs = append(errs, st.closers[i]())
+	}
+	st.closers = nil
+	return errors.Join(errs...)
+}
+
+func openBucket(dir string) (*blob.Bucket, error) {
+	if dir == "" {
+		return memblob.OpenBucket(nil), nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("backends: media dir: %w", err)
+	}
+	return fileblob.OpenBucket(dir, &fileblob.Options{NoTempDir: true})
+}
+
+// Memory returns the in-memory stack: every gateway built on it lives in
+// this process.
+func Memory(s Settings) (*Stack, error) {
+	s.defaults()
+	bucket, err := openBucket(s.MediaDir)
+	if err != nil {
+		return nil, err
+	}
+	tr := wsrmem.NewTransport()
+	bus := membus.New(&membus.Options{Partitions: 3, Now: s.Now, Retention: 100_000})
+	return &Stack{
+		Leases: wsrmem.New(), Inbox: wsrmem.NewInbox(), Seq: wsrmem.NewSequencer(), Transport: tr,
+		LastSeen: wsrmem.NewLastSeen(), Users: chatmem.New(), Cache: cachemem.New(nil), Bucket: bucket,
+		Groups:   bus,
+		Receiver: func() (events.Receiver, error) { return bus.Receiver(s.GroupTopic, s.FanoutGroup), nil },
+		Listen: func(_ context.Context, host string, h wsregistry.Handler) (func(context.Context) error, error) {
+			stop := tr.Listen(host, h)
+			return func(ctx context.Context) error { <-ctx.Done(); stop(); return nil }, nil
+		},
+		Checks: map[string]ops.Check{}, settings: s,
+		closers: []func() error{bucket.Close},
+	}, nil
+}
+
+// Clients are connections to the real servers, owned by the caller.
+type Clients struct {
+	Redis     redis.UniversalClient
+	MySQL     *sql.DB
+	Cassandra *gocql.Session // on its keyspace
+	Brokers   []string
+}
+
+// Real returns the stack on the real servers: it creates the MariaDB
+// tables, the Cassandra tables and the Kafka topic if they do not exist.
+// Close closes the Kafka writer and the bucket, not c.
+func Real(ctx context.Context, c Clients, s Settings) (*Stack, error) {
+	s.defaults()
+	if c.MySQL == nil || c.Redis == nil || c.Cassandra == nil || len(c.Brokers) == 0 {
+		return nil, errors.New("backends: real mode needs Redis, MariaDB, Cassandra and Kafka")
+	}
+	p := s.RedisPrefix
+	leases, err := redisstore.New(c.Redis, &redisstore.Options{Prefix: p + "wsr:"})
+	if err != nil {
+		return nil, err
+	}
+	seq, err := redisstore.NewSequencer(c.Redis, &redisstore.Options{Prefix: p + "wsr:"})
+	if err != nil {
+		return nil, err
+	}
+	bus, err := redisbus.New(c.Redis, &redisbus.Options{Prefix: p + "host:"})
+	if err != nil {
+		return nil, err
+	}
+	inbox, err := cqlstore.New(c.Cassandra, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := inbox.CreateSchema(ctx); err != nil {
+		return nil, err
+	}
+	users := sqlstore.New(c.MySQL)
+	if err := users.CreateSchema(ctx); err != nil {
+		return nil, err
+	}
+	if err := dial.CreateTopic(ctx, c.Brokers, s.GroupTopic, s.Partitions); err != nil {
+		return nil, err
+	}
+	bucket, err := openBucket(s.MediaDir)
+	if err != nil {
+		return nil, err
+	}
+	tr := &kafka.Transport{}
+	w := kafkabus.NewWriter(c.Brokers...)
+	w.Transport = tr
+	w.BatchTimeout = 2 * time.Millisecond
+	sender, err := kafkabus.NewSender(w)
+	if err != nil {
+		return nil, err
+	}
+	return &Stack{
+		Leases: leases, Inbox: inbox, Seq: seq, Transport: bus, LastSeen: inbox, Users: users,
+		Cache: cacheredis.New(c.Redis, &cacheredis.Options{Prefix: p + "cache:"}), Bucket: bucket, Groups: sender,
+		Receiver: func() (events.Receiver, error) {
+			rc := kafkabus.NewReaderConfig(c.Brokers, s.GroupTopic, s.FanoutGroup)
+			rc.MaxWait = 100 * time.Millisecond
+			return kafkabus.NewReceiver(rc)
+		},
+		Listen: func(ctx context.Context, host string, h wsregistry.Handler) (func(context.Context) error, error) {
+			l, err := bus.Listen(ctx, host, h)
+			if err != nil {
+				return nil, err
+			}
+			return l.Run, nil
+		},
+		Checks: map[string]ops.Check{
+			"redis": func(ctx context.Context) error { return c.Redis.Ping(ctx).Err() },
+			"mysql": c.MySQL.PingContext,
+			"cassandra": func(ctx context.Context) error {
+				return c.Cassandra.Query(`SELECT release_version FROM system.local`).ExecContext(ctx)
+			},
+		},
+		settings: s,
+		closers:  []func() error{bucket.Close, func() error { err := w.Close(); tr.CloseIdleConnections(); return err }},
+	}, nil
+}
+
+// NodeOptions configures one gateway.
+type NodeOptions struct {
+	// Secret signs login tokens; every gateway of a deployment must use
+	// the same one. At least 16 bytes.
+	Secret []byte
+	// TokenTTL is the lifetime of a login token. Zero means 24 hours.
+	TokenTTL time.Duration
+	// Gateway tunes the websocket gateway (rate limit, queue, origins).
+	Gateway *gateway.Options
+	// Lease is the registry lease. Zero means the wsregistry default.
+	Lease time.Duration
+	// MaxMedia is the upload limit. Zero means chat.DefaultMaxMedia.
+	MaxMedia int64
+	Logger   *slog.Logger
+	Now      func() time.Time
+}
+
+// Node is one chat gateway host on a Stack.
+type Node struct {
+	Service  *chat.Service
+	Fanout   *chat.GroupFanout
+	Registry *wsregistry.Registry
+	Router   *wsregistry.Router
+	run      []func(context.Context) error
+}
+
+// Node builds gateway host on the stack; Run it to deliver, heartbeat and
+// fan out group messages.
+func (st *Stack) Node(ctx context.Context, host string, o NodeOptions) (*Node, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = st.settings.Now
+	}
+	reg, err := wsregistry.New(st.Leases, &wsregistry.Options{Lease: o.Lease, LastSeen: st.LastSeen, Now: o.Now,
+		OnSeen: st.onSeen(o.Logger)})
+	if err != nil {
+		return nil, err
+	}
+	router, err := wsregistry.NewRouter(reg, st.Inbox, st.Seq, st.Transport, &wsregistry.RouterOptions{Now: o.Now})
+	if err != nil {
+		return nil, err
+	}
+	dir, err := chat.NewDirectory(st.Users, st.Cache, &cache.Options{Now: o.Now, Logger: o.Logger})
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := gateway.NewTokens(o.Secret, o.TokenTTL)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := chat.New(chat.Config{Host: host, Registry: reg, Router: router, Directory: dir,
+		Media: chat.NewMedia(st.Bucket, o.MaxMedia), Tokens: tokens, Groups: st.Groups,
+		GroupTopic: st.settings.GroupTopic, Gateway: o.Gateway, Logger: o.Logger, Now: o.Now})
+	if err != nil {
+		return nil, err
+	}
+	listen, err := st.Listen(ctx, host, svc.Deliver)
+	if err != nil {
+		return nil, err
+	}
+	recv, err := st.Receiver()
+	if err != nil {
+		return nil, err
+	}
+	fan := chat.NewGroupFanout(dir, router, o.Logger)
+	sub := events.NewSubscriber(recv, fan.Handle, &events.SubscriberOptions{Concurrency: 3, Logger: o.Logger})
+	return &Node{Service: svc, Fanout: fan, Registry: reg, Router: router,
+		run: []func(context.Context) error{svc.Run, listen, sub.Run}}, nil
+}
+
+// onSeen records last-seen times in the LastSeen store without blocking
+// the registry: each update is written on its own goroutine, bounded by a
+// short timeout.
+func (st *Stack) onSeen(log *slog.Logger) func(string, time.Time) {
+	return func(user string, at time.Time) {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := st.LastSeen.SetLastSeen(ctx, user, at); err != nil {
+				log.Warn("last seen", "user", user, "err", err)
+			}
+		}()
+	}
+}
+
+// Run runs the node's background work (registry heartbeats, deliveries
+// from the transport, the group fan-out consumer) until ctx ends.
+func (n *Node) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, len(n.run))
+	for _, f := range n.run {
+		go func() { errs <- f(ctx) }()
+	}
+	var first error
+	for range n.run {
+		if err := <-errs; err != nil && first == nil && ctx.Err() == nil {
+			first = err
+			cancel()
+		}
+	}
+	return first
+}
+
+// Env is where the real servers are, from the SYSBLOCKS_* variables.
+type Env struct {
+	RedisAddr      string
+	MySQLDSN       string
+	CassandraHosts []string
+	KafkaBrokers   []string
+	Keyspace       string // empty means DefaultKeyspace
+}
+
+// Split splits a comma-separated list, dropping empty items.
+func Split(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// EnvFromOS reads the SYSBLOCKS_* variables.
+func EnvFromOS() Env {
+	return Env{
+		RedisAddr: os.Getenv("SYSBLOCKS_REDIS_ADDR"), MySQLDSN: os.Getenv("SYSBLOCKS_MYSQL_DSN"),
+		CassandraHosts: Split(os.Getenv("SYSBLOCKS_CASSANDRA_HOSTS")), KafkaBrokers: Split(os.Getenv("SYSBLOCKS_KAFKA_BROKERS")),
+	}
+}
+
+// Dial connects to the servers of e and returns the real stack; its Close
+// also closes the connections.
+func Dial(ctx context.Context, e Env, s Settings) (st *Stack, err error) {
+	if e.RedisAddr == "" || e.MySQLDSN == "" || len(e.CassandraHosts) == 0 || len(e.KafkaBrokers) == 0 {
+		return nil, errors.New("backends: real mode: set SYSBLOCKS_REDIS_ADDR, SYSBLOCKS_MYSQL_DSN, SYSBLOCKS_CASSANDRA_HOSTS and SYSBLOCKS_KAFKA_BROKERS")
+	}
+	if e.Keyspace == "" {
+		e.Keyspace = DefaultKeyspace
+	}
+	var closers []func() error
+	defer func() {
+		if err != nil {
+			for i := len(closers) - 1; i >= 0; i-- {
+				_ = closers[i]()
+			}
+		}
+	}()
+	rdb := redis.NewClient(&redis.Options{Addr: e.RedisAddr})
+	closers = append(closers, rdb.Close)
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		return nil, fmt.Errorf("backends: redis %s: %w", e.RedisAddr, err)
+	}
+	cfg, err := mysql.ParseDSN(e.MySQLDSN)
+	if err != nil {
+		return nil, fmt.Errorf("backends: SYSBLOCKS_MYSQL_DSN: %w", err)
+	}
+	db, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		return nil, err
+	}
+	closers = append(closers, db.Close)
+	if err := db.PingContext(ctx); err != nil {
+		return nil, fmt.Errorf("backends: mysql: %w", err)
+	}
+	sess, err := dial.CassandraSession(ctx, e.CassandraHosts, e.Keyspace)
+	if err != nil {
+		return nil, err
+	}
+	closers = append(closers, func() error { sess.Close(); return nil })
+	st, err = Real(ctx, Clients{Redis: rdb, MySQL: db, Cassandra: sess, Brokers: e.KafkaBrokers}, s)
+	if err != nil {
+		return nil, err
+	}
+	st.closers = append(closers, st.closers...)
+	return st, nil
+}
