@@ -121,6 +121,7 @@ type Service struct {
 	viewDays, invDays        int
 	maxNights, maxQty        int
 	newID                    func() string
+	origin                   []byte // this process, in the header of its booking events
 	clock                    func() time.Time
 	log                      *slog.Logger
 	ops                      *ops.Ops
@@ -171,6 +172,7 @@ func New(cfg Config) (*Service, error) {
 	if s.invDays == 0 {
 		s.invDays = DefaultInventoryDays
 	}
+	s.origin = []byte(rand.Text())
 	if s.newID == nil {
 		s.newID = func() string { return "h_" + strings.ToLower(rand.Text()[:20]) }
 	}
@@ -660,14 +662,23 @@ func (s *Service) emit(ctx context.Context, e reservation.Event) error {
 	if err != nil {
 		return err
 	}
-	if err := s.pub.Publish(ctx, events.Message{Topic: s.bookingTopic, Key: []byte(e.Booking.ID), Value: v, Time: e.At}); err != nil {
+	if err := s.pub.Publish(ctx, events.Message{Topic: s.bookingTopic, Key: []byte(e.Booking.ID), Value: v, Time: e.At,
+		Headers: []events.Header{{Key: originHeader, Value: s.origin}}}); err != nil {
 		s.c.eventErrors.Add(1)
 		return err
 	}
 	return nil
 }
 
+// originHeader names the process that published a booking event.
+const originHeader = "origin"
+
+// handleBookingEvent invalidates the view of the event's hotel, unless
+// this process published the event and so invalidated it already.
 func (s *Service) handleBookingEvent(ctx context.Context, m *events.Message) error {
+	if o, ok := m.Header(originHeader); ok && string(o) == string(s.origin) {
+		return nil
+	}
 	var e BookingEvent
 	if err := json.Unmarshal(m.Value, &e); err != nil || e.Hotel == "" {
 		return nil // not ours to fix: skip
@@ -768,15 +779,18 @@ type BookingView struct {
 	Updated        time.Time         `json:"updated"`
 }
 
-// ViewOf returns the JSON form of b.
+// ViewOf returns the JSON form of b. Times are truncated to microseconds,
+// the precision of the SQL store, so that every answer about one booking
+// shows the same times.
 func ViewOf(b reservation.Booking) BookingView {
+	b.Created, b.Updated = b.Created.Truncate(time.Microsecond), b.Updated.Truncate(time.Microsecond)
 	v := BookingView{
 		ID: b.ID, User: b.User, Room: b.Room, Quantity: b.Quantity, CheckIn: b.CheckIn, CheckOut: b.CheckOut,
 		State: b.State, Reason: string(b.Reason), PaymentID: b.PaymentID, InvoiceID: b.InvoiceID,
 		RefundRequired: b.RefundRequired, Rebooks: b.Rebooks, Created: b.Created, Updated: b.Updated,
 	}
 	if b.State == reservation.Reserved {
-		e := b.ExpiresAt
+		e := b.ExpiresAt.Truncate(time.Microsecond)
 		v.ExpiresAt = &e
 	}
 	return v
