@@ -90,6 +90,17 @@
 // change. Time is an input (Options.Now); every deadline is computed by
 // the Service and passed to the store, which never reads a clock.
 //
+// # History and archiving
+//
+// [Service.UserBookings] lists a user's bookings newest first, by pages
+// with a [Cursor]. Finished bookings leave the store through the archive
+// block: [Service.Archivable] lists Cancelled and Completed bookings last
+// changed before a cutoff, and [Service.Purge] deletes them once they are
+// in cold storage, only if they are still terminal and at the version
+// that was copied, so it never deletes a live hold or stay. The
+// archivesource package wires both into an archive.Archiver and serves a
+// user's live bookings to archive.Merge.
+//
 // # What it does not do
 //
 // It does not price, search or pick rooms: a room ID is a room type with a
@@ -106,6 +117,8 @@
 //     (booking row, inventory rows in date order, claims), deadlocks and
 //     lock wait timeouts returned as [ErrConflict] and retried by the
 //     Service, and a CHECK constraint as the last line of defence.
+//   - archivesource: not a store; the bookings of a Service as the
+//     archive block's Source and live Lister (Cassandra history).
 //   - redisnotify: not a store; an [Alarm] that sets a Redis key with the
 //     hold's deadline and, from the keyspace notification of its expiry,
 //     calls [Service.Wake].

@@ -8,7 +8,9 @@
 // available, and a CHECK constraint 0 <= available <= initial.
 // reservation_booking has one row per booking. reservation_claim has one
 // row per night still claimed by a Reserved hold, with the hold's deadline.
-// reservation_idempotency has one row per idempotency key. Create them with
+// reservation_idempotency has one row per idempotency key. Bookings are
+// indexed by (user_id, created_at, id) for a user's history and by
+// (state, updated_at, id) for archiving. Create them with
 // [Store.CreateSchema]; [Schema] returns the statements.
 //
 // # Holding rooms
