@@ -231,7 +231,7 @@ func (c *Conn) run(parent context.Context) {
 		c.ping = time.AfterFunc(rand.N(g.o.PingInterval)+1, c.heartbeat)
 		c.mu.Unlock()
 	}
-	cause, code, reason := c.serve(ctx)
+	code, reason, cause := c.serve(ctx)
 	c.end(cause, code, reason, false)
 	c.mu.Lock()
 	if c.ping != nil {
@@ -248,9 +248,9 @@ func (c *Conn) run(parent context.Context) {
 	g.h.Close(c, cause)
 }
 
-// serve runs Open and the read loop. It returns why the connection should
-// end, and the close code and reason to send.
-func (c *Conn) serve(ctx context.Context) (error, int, string) {
+// serve runs Open and the read loop. It returns the close code and reason
+// to send and why the connection should end.
+func (c *Conn) serve(ctx context.Context) (code int, reason string, cause error) {
 	g := c.g
 	if err := g.h.Open(ctx, c); err != nil {
 		return handlerErr(err)
@@ -260,12 +260,12 @@ func (c *Conn) serve(ctx context.Context) (error, int, string) {
 		if err != nil {
 			var wce websocket.CloseError
 			if errors.As(err, &wce) {
-				return &CloseError{Code: int(wce.Code), Reason: wce.Reason}, int(wce.Code), wce.Reason
+				return int(wce.Code), wce.Reason, &CloseError{Code: int(wce.Code), Reason: wce.Reason}
 			}
 			if errors.Is(err, websocket.ErrMessageTooBig) {
-				return &CloseError{Code: CloseMessageTooBig, Reason: "message too big"}, CloseMessageTooBig, "message too big"
+				return CloseMessageTooBig, "message too big", &CloseError{Code: CloseMessageTooBig, Reason: "message too big"}
 			}
-			return err, CloseInternalError, ""
+			return CloseInternalError, "", err
 		}
 		c.mu.Lock()
 		closing := c.closing
@@ -275,11 +275,11 @@ func (c *Conn) serve(ctx context.Context) (error, int, string) {
 		}
 		if !c.allow() {
 			g.limited.Add(1)
-			return ErrRateLimited, CloseRateLimited, "rate limit exceeded"
+			return CloseRateLimited, "rate limit exceeded", ErrRateLimited
 		}
 		if typ == websocket.MessageBinary && !g.o.AllowBinary {
 			const reason = "binary messages are not accepted"
-			return &CloseError{Code: CloseUnsupportedData, Reason: reason}, CloseUnsupportedData, reason
+			return CloseUnsupportedData, reason, &CloseError{Code: CloseUnsupportedData, Reason: reason}
 		}
 		g.messagesIn.Add(1)
 		if err := g.h.Message(ctx, c, data); err != nil {
@@ -290,10 +290,10 @@ func (c *Conn) serve(ctx context.Context) (error, int, string) {
 
 // handlerErr maps a Handler's error to the close code it asks for:
 // a *CloseError's own, else CloseInternalError.
-func handlerErr(err error) (error, int, string) {
+func handlerErr(err error) (int, string, error) {
 	var ce *CloseError
 	if errors.As(err, &ce) && validCloseCode(ce.Code) && len(ce.Reason) <= 123 {
-		return err, ce.Code, ce.Reason
+		return ce.Code, ce.Reason, err
 	}
-	return err, CloseInternalError, "internal error"
+	return CloseInternalError, "internal error", err
 }

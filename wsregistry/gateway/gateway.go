@@ -18,9 +18,9 @@ import (
 // Handler receives a gateway's connection events. Calls for one connection
 // never overlap: Open, then Message for each data message in order, then
 // Close exactly once. Calls for different connections run concurrently.
-// Message runs on the connection's reader, so a slow Message delays that
-// connection's next read (and its rate limit counts from then); hand long
-// work to another goroutine.
+// Open and Message run on the connection's reader, which also reads the
+// pongs that answer heartbeats: a call that outlasts Options.PongTimeout
+// can get a live client dropped as dead. Hand long work to another goroutine.
 type Handler interface {
 	// Open is called after the upgrade, before any Message. The connection
 	// may already Send. An error closes the connection (with the code of a
@@ -55,7 +55,9 @@ type Options struct {
 	// pings of connections opened together do not all go out together.
 	PingInterval time.Duration
 	// PongTimeout is how long a ping waits for its pong before the peer is
-	// considered dead and the connection is dropped. Default 10s.
+	// considered dead and the connection is dropped. The ping waits behind a
+	// message being written, so a client too slow to take a ping within
+	// PongTimeout is dropped too. Default 10s.
 	PongTimeout time.Duration
 	// WriteTimeout bounds the write of one message or close frame. A write
 	// that takes longer drops the connection. Default 10s.

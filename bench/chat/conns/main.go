@@ -18,6 +18,7 @@
 //
 //	go run ./chat/conns -n 10000
 //	go run ./chat/conns -n 50000 -servers 3
+//	go run ./chat/conns -n 10000 -hold 1m   (idle through two heartbeat rounds first)
 //
 // A process can hold no more connections than its RLIMIT_NOFILE allows; the
 // program raises the soft limit to the hard one, and -servers splits N over
@@ -61,6 +62,7 @@ func main() {
 	perClient := flag.Int("per-client", 15000, "connections per client process")
 	impls := flag.String("impls", "gateway,pump", "implementations to measure, comma-separated")
 	addrs := flag.String("addrs", "", "internal: server addresses for a client")
+	hold := flag.Duration("hold", 0, "time to hold the connections idle before measuring (heartbeats keep running)")
 	flag.Parse()
 	log.SetFlags(0)
 	fdLimit := raiseFDLimit()
@@ -76,7 +78,7 @@ func main() {
 		}
 		var rows []result
 		for _, name := range strings.Split(*impls, ",") {
-			r, err := measure(name, *n, *servers, *perClient)
+			r, err := measure(name, *n, *servers, *perClient, *hold)
 			if err != nil {
 				log.Fatalf("conns: %s: %v", name, err)
 			}
@@ -175,8 +177,14 @@ func serve(impl string) {
 	enc := json.NewEncoder(os.Stdout)
 	fmt.Println(ln.Addr())
 	enc.Encode(readMem(0))
+	// Each line on stdin is the number of connections the clients hold; the
+	// server may still be finishing the last upgrades, so wait for them.
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
+		want, _ := strconv.ParseInt(sc.Text(), 10, 64)
+		for deadline := time.Now().Add(30 * time.Second); open() < want && time.Now().Before(deadline); {
+			time.Sleep(50 * time.Millisecond)
+		}
 		enc.Encode(readMem(open()))
 	}
 }
@@ -334,7 +342,7 @@ func (c *child) stop() {
 }
 
 // measure runs one implementation in `servers` processes with n connections.
-func measure(impl string, n, servers, perClient int) (result, error) {
+func measure(impl string, n, servers, perClient int, hold time.Duration) (result, error) {
 	r := result{impl: impl, n: n, servers: servers}
 	var srvs []*child
 	var clients []*child
@@ -388,8 +396,13 @@ func measure(impl string, n, servers, perClient int) (result, error) {
 	if held != n {
 		return r, fmt.Errorf("clients hold %d of %d connections", held, n)
 	}
-	for _, s := range srvs {
-		fmt.Fprintln(s.in)
+	time.Sleep(hold)
+	for i, s := range srvs {
+		share := n / servers
+		if i < n%servers {
+			share++
+		}
+		fmt.Fprintln(s.in, share)
 		var m mem
 		if err := readJSON(s, &m); err != nil {
 			return r, err
