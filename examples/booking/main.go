@@ -24,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sysblocks/sysblocks/archive"
 	"github.com/sysblocks/sysblocks/examples/booking/backends"
 	"github.com/sysblocks/sysblocks/examples/booking/booking"
 	"github.com/sysblocks/sysblocks/internal/ops"
@@ -51,6 +52,8 @@ func run(ctx context.Context, args []string) error {
 		viewTTL     = fs.Duration("view-ttl", booking.DefaultViewTTL, "longest life of a cached management view")
 		viewDays    = fs.Int("view-days", booking.DefaultViewDays, "nights shown by the management view")
 		invDays     = fs.Int("inventory-days", booking.DefaultInventoryDays, "nights offered from today when a room is put")
+		archiveAge  = fs.Duration("archive-age", archive.DefaultAge, "how long after it ends a booking moves to the history store")
+		archiveInt  = fs.Duration("archive-interval", archive.DefaultInterval, "period of the archiver")
 		redisAddr   = fs.String("redis-addr", env.RedisAddr, "real mode: Redis (SYSBLOCKS_REDIS_ADDR)")
 		mysqlDSN    = fs.String("mysql-dsn", env.MySQLDSN, "real mode: MariaDB/MySQL DSN (SYSBLOCKS_MYSQL_DSN)")
 		cassandra   = fs.String("cassandra-hosts", strings.Join(env.CassandraHosts, ","), "real mode: Cassandra hosts (SYSBLOCKS_CASSANDRA_HOSTS)")
@@ -97,6 +100,7 @@ func run(ctx context.Context, args []string) error {
 	defer stack.Close()
 
 	cfg := booking.Config{
+		ArchiveAge: *archiveAge, ArchiveInterval: *archiveInt,
 		ViewTTL: *viewTTL, ViewDays: *viewDays, InventoryDays: *invDays,
 		Reservation: reservation.Options{HoldTTL: *holdTTL, MaxNights: *maxNights},
 		Logger:      log, Ops: o,

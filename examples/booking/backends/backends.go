@@ -20,6 +20,9 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/sysblocks/sysblocks/archive"
+	"github.com/sysblocks/sysblocks/archive/cqlstore"
+	archmem "github.com/sysblocks/sysblocks/archive/memstore"
 	"github.com/sysblocks/sysblocks/cache"
 	cachemem "github.com/sysblocks/sysblocks/cache/memstore"
 	"github.com/sysblocks/sysblocks/cache/redisstore"
@@ -107,6 +110,7 @@ type Stack struct {
 	SearchSource    search.Source
 	QueryCache      search.QueryCache
 	ViewCache       cache.Store
+	Archive         archive.Store
 	// Cassandra is the session of the booking history (real mode only).
 	Cassandra *gocql.Session
 	// Topics, as given to booking.Config.
@@ -124,6 +128,7 @@ func (st *Stack) Apply(cfg *booking.Config) {
 	cfg.Events, cfg.HotelReceiver, cfg.BookingReceiver = st.Events, st.HotelReceiver, st.BookingReceiver
 	cfg.SearchSource, cfg.QueryCache, cfg.ViewCache = st.SearchSource, st.QueryCache, st.ViewCache
 	cfg.HotelTopic, cfg.BookingTopic = st.HotelTopic, st.BookingTopic
+	cfg.Archive = st.Archive
 	if cfg.Ops != nil {
 		for name, c := range st.Checks {
 			cfg.Ops.AddCheck(name, c)
@@ -151,6 +156,7 @@ func Memory(s Settings) (*Stack, error) {
 		Events: bus, HotelReceiver: bus.Receiver(s.HotelTopic, s.SearchGroup),
 		BookingReceiver: bus.Receiver(s.BookingTopic, s.ViewGroup),
 		SearchSource:    hotels.SearchSource(), QueryCache: querycache.Memory(10_000),
+		Archive:    archmem.New(),
 		ViewCache:  cachemem.New(&cachemem.Options{Now: s.Now, MaxEntries: 10_000}),
 		HotelTopic: s.HotelTopic, BookingTopic: s.BookingTopic,
 		Checks: map[string]ops.Check{},
@@ -179,6 +185,13 @@ func Real(ctx context.Context, c Clients, s Settings) (*Stack, error) {
 	}
 	res := ressql.New(c.MySQL, nil)
 	if err := res.CreateSchema(ctx); err != nil {
+		return nil, err
+	}
+	cold, err := cqlstore.New(c.Cassandra, &cqlstore.Options{Table: "booking_history"})
+	if err != nil {
+		return nil, err
+	}
+	if err := cold.CreateSchema(ctx); err != nil {
 		return nil, err
 	}
 	alarm := redisnotify.New(c.Redis, &redisnotify.Options{Prefix: s.RedisPrefix + "hold:"})
@@ -216,8 +229,8 @@ func Real(ctx context.Context, c Clients, s Settings) (*Stack, error) {
 		SearchSource: hotels.SearchSource(),
 		QueryCache:   querycache.Redis(c.Redis, s.RedisPrefix+"search:"),
 		ViewCache:    redisstore.New(c.Redis, &redisstore.Options{Prefix: s.RedisPrefix}),
-		Cassandra:    c.Cassandra,
-		HotelTopic:   s.HotelTopic, BookingTopic: s.BookingTopic,
+		Cassandra:    c.Cassandra, Archive: cold,
+		HotelTopic: s.HotelTopic, BookingTopic: s.BookingTopic,
 		Checks: map[string]ops.Check{
 			"redis": func(ctx context.Context) error { return c.Redis.Ping(ctx).Err() },
 			"mysql": c.MySQL.PingContext,

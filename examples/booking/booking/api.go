@@ -66,7 +66,6 @@ func errBody(err error) (int, ErrorBody) {
 		{reservation.ErrDuplicatePayment, http.StatusConflict, "duplicate_payment"},
 		{reservation.ErrState, http.StatusConflict, "invalid_state"},
 		{reservation.ErrInvalid, http.StatusBadRequest, "invalid_input"},
-		{ErrArchiveUnavailable, http.StatusNotImplemented, "archive_unavailable"},
 		{context.DeadlineExceeded, http.StatusServiceUnavailable, "timeout"},
 	} {
 		if errors.Is(err, m.err) {

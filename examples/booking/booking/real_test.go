@@ -14,9 +14,8 @@ import (
 // realStack returns a stackFunc on the real servers: a fresh MariaDB
 // database, Kafka topics and consumer groups, and a Redis prefix per test.
 // The last database is left in *db.
-func realStack(t *testing.T, db **testenv.MySQLEnv, r *testenv.RedisEnv) stackFunc {
+func realStack(t *testing.T, db **testenv.MySQLEnv, r *testenv.RedisEnv, c *testenv.CassandraEnv) stackFunc {
 	k := testenv.Kafka(t)
-	c := testenv.Cassandra(t)
 	return func(t *testing.T, s backends.Settings) *backends.Stack {
 		m := testenv.MySQL(t)
 		*db = m
@@ -42,11 +41,12 @@ func realStack(t *testing.T, db **testenv.MySQLEnv, r *testenv.RedisEnv) stackFu
 func TestFlowReal(t *testing.T) {
 	r := testenv.Redis(t)
 	var m *testenv.MySQLEnv
-	newStack := realStack(t, &m, r)
+	c := testenv.Cassandra(t)
+	newStack := realStack(t, &m, r, c)
 	suite(t, newStack)
 
 	t.Run("Servers", func(t *testing.T) {
-		e := start(t, newStack)
+		e := start(t, newStack, func(c *booking.Config) { c.QueryCacheTTL = time.Minute })
 		h := e.hotel("Airport Inn", "Paris")
 		e.room(h.ID, "r1", 2, 80)
 		status, b, eb := e.book("k1", "alice", "r1", 1, 1, 2)
@@ -54,7 +54,10 @@ func TestFlowReal(t *testing.T) {
 			t.Fatalf("book: %d %+v", status, eb)
 		}
 		e.must(http.StatusOK, "GET", "/hotels/"+h.ID+"/bookings", nil, nil)
-		e.eventually("search fed through Kafka", func() bool { return len(e.search("q=airprot").Hits) == 1 })
+		e.eventually("search fed through Kafka", func() bool { return e.svc.Index().Version(h.ID) == 2 })
+		if r := e.search("q=airprot"); len(r.Hits) != 1 {
+			t.Errorf("airprot: %+v; want the Airport Inn", r)
+		}
 
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -80,6 +83,22 @@ func TestFlowReal(t *testing.T) {
 		holds, err := r.Client.Keys(ctx, r.Prefix+"*hold:"+b.ID).Result()
 		if err != nil || len(holds) != 1 {
 			t.Errorf("Redis hold alarm keys: %v, %v; want one", holds, err)
+		}
+		// A finished booking moves to Cassandra, partitioned by user.
+		_, fin, _ := e.book("k2", "carol", "r1", 1, 3, 4)
+		e.must(http.StatusOK, "POST", "/bookings/"+fin.ID+"/payment", booking.Payment{Status: "failure"}, nil)
+		e.clock.Advance(31 * 24 * time.Hour)
+		if n, err := e.svc.Archive(ctx); err != nil || n < 1 {
+			t.Errorf("Archive: %d, %v; want at least carol's booking", n, err)
+		}
+		var rows int
+		if err := c.Session.Query(`SELECT count(*) FROM booking_history WHERE owner = ?`, "carol").ScanContext(ctx, &rows); err != nil || rows != 1 {
+			t.Errorf("Cassandra booking_history of carol: %d, %v; want 1", rows, err)
+		}
+		var hist booking.History
+		e.must(http.StatusOK, "GET", "/users/carol/bookings", nil, &hist)
+		if len(hist.Bookings) != 1 || hist.Bookings[0].ID != fin.ID {
+			t.Errorf("carol's history: %+v; want the archived booking", hist)
 		}
 		searches, err := r.Client.Keys(ctx, r.Prefix+"*search:*").Result()
 		if err != nil || len(searches) == 0 {

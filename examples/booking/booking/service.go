@@ -13,11 +13,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sysblocks/sysblocks/archive"
 	"github.com/sysblocks/sysblocks/cache"
 	cachemem "github.com/sysblocks/sysblocks/cache/memstore"
 	"github.com/sysblocks/sysblocks/events"
 	"github.com/sysblocks/sysblocks/internal/ops"
 	"github.com/sysblocks/sysblocks/reservation"
+	"github.com/sysblocks/sysblocks/reservation/archivesource"
 	"github.com/sysblocks/sysblocks/search"
 	"github.com/sysblocks/sysblocks/search/eventfeed"
 )
@@ -83,6 +85,16 @@ type Config struct {
 	ViewTTL   time.Duration
 	ViewDays  int
 
+	// Archive is the cold store of finished bookings (archive/cqlstore on
+	// Cassandra in the real setup, partitioned by user). Nil archives
+	// nothing: a user's history is the live bookings only.
+	Archive archive.Store
+	// ArchiveAge is how long after it was cancelled or completed a
+	// booking moves to Archive; zero means archive.DefaultAge (30 days).
+	// ArchiveInterval is the period of the archiver; zero means
+	// archive.DefaultInterval (one hour).
+	ArchiveAge, ArchiveInterval time.Duration
+
 	// InventoryDays is how many nights from today a room's quantity is
 	// offered when the room is put. Zero means DefaultInventoryDays.
 	InventoryDays int
@@ -117,6 +129,9 @@ type Service struct {
 	sub                      *events.Subscriber
 	pub                      *events.Publisher
 	view                     *cache.Cache[View]
+	live                     archive.Lister
+	cold                     archive.Lister
+	arch                     *archive.Archiver
 	hotelTopic, bookingTopic string
 	viewDays, invDays        int
 	maxNights, maxQty        int
@@ -202,6 +217,17 @@ func New(cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("booking: %w", err)
 	}
 
+	src := archivesource.New(s.res)
+	s.live, s.cold = src, noRecords{}
+	if cfg.Archive != nil {
+		s.cold = cfg.Archive
+		if s.arch, err = archive.New(src, cfg.Archive, &archive.Options{
+			Age: cfg.ArchiveAge, Interval: cfg.ArchiveInterval, Now: s.clock, Logger: s.log,
+		}); err != nil {
+			return nil, fmt.Errorf("booking: %w", err)
+		}
+	}
+
 	qttl := cfg.QueryCacheTTL
 	if qttl == 0 {
 		qttl = DefaultQueryCacheTTL
@@ -248,7 +274,7 @@ func (s *Service) Index() *search.Index { return s.index }
 func (s *Service) Handler() http.Handler { return s.handler }
 
 // Run runs the background work until ctx ends: the reservation sweeper
-// (and the alarm's listener), a rebuild of the search index from
+// (and the alarm's listener), the archiver, a rebuild of the search index from
 // SearchSource followed by the change-event feed, and the consumer that
 // invalidates management views on booking events. It returns nil when ctx
 // ends, or the first error of a part that cannot go on.
@@ -291,6 +317,9 @@ func (s *Service) Run(ctx context.Context) error {
 	})
 	if s.sub != nil {
 		start(func() error { return s.sub.Run(ctx) })
+	}
+	if s.arch != nil {
+		start(func() error { return s.arch.Run(ctx) })
 	}
 	wg.Wait()
 	return first

@@ -239,6 +239,7 @@ func suite(t *testing.T, newStack stackFunc) {
 	t.Run("Expiry", func(t *testing.T) { testExpiry(t, newStack) })
 	t.Run("LastRooms", func(t *testing.T) { testLastRooms(t, newStack) })
 	t.Run("View", func(t *testing.T) { testView(t, newStack) })
+	t.Run("History", func(t *testing.T) { testHistory(t, newStack) })
 }
 
 func testHotels(t *testing.T, newStack stackFunc) {
@@ -687,3 +688,78 @@ func testView(t *testing.T, newStack stackFunc) {
 }
 
 func TestFlowMemory(t *testing.T) { suite(t, memoryStack) }
+
+func testHistory(t *testing.T, newStack stackFunc) {
+	e := start(t, newStack, func(c *booking.Config) { c.ArchiveAge = time.Hour })
+	h := e.hotel("Airport Inn", "Paris")
+	e.room(h.ID, "r1", 10, 80)
+	var made []booking.BookingView // oldest first
+	for i := range 5 {
+		status, b, eb := e.book(fmt.Sprintf("k%d", i), "alice", "r1", 1, 1+i, 2+i)
+		if status != http.StatusCreated {
+			t.Fatalf("book: %d %+v", status, eb)
+		}
+		made = append(made, b)
+		e.clock.Advance(time.Second) // distinct creation times
+	}
+	e.book("other", "bob", "r1", 1, 1, 2)
+	// 0 and 2 fail (Cancelled: due for the archive), 1 is paid, 3 and 4 stay held.
+	e.must(http.StatusOK, "POST", "/bookings/"+made[0].ID+"/payment", booking.Payment{Status: "failure"}, nil)
+	e.must(http.StatusOK, "POST", "/bookings/"+made[1].ID+"/payment", booking.Payment{Status: "success"}, nil)
+	e.must(http.StatusOK, "POST", "/bookings/"+made[2].ID+"/payment", booking.Payment{Status: "failure"}, nil)
+
+	e.clock.Advance(2 * time.Hour)
+	moved, err := e.svc.Archive(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The two cancelled ones moved, and so did the holds that expired
+	// meanwhile once the sweeper cancelled them (if it has by now).
+	if moved < 2 {
+		t.Fatalf("archived %d bookings; want at least the 2 cancelled", moved)
+	}
+	for _, id := range []string{made[0].ID, made[2].ID} {
+		if _, err := e.svc.Reservations().Get(context.Background(), id); err == nil {
+			t.Errorf("booking %s still in the availability database after archiving", id)
+		}
+	}
+
+	// Pages of 2, newest first: every booking of alice exactly once.
+	var got []string
+	cursor := ""
+	for page := 0; ; page++ {
+		var hist booking.History
+		e.must(http.StatusOK, "GET", "/users/alice/bookings?limit=2&cursor="+cursor, nil, &hist)
+		if len(hist.Bookings) > 2 || page > 5 {
+			t.Fatalf("page %d: %d bookings", page, len(hist.Bookings))
+		}
+		for _, b := range hist.Bookings {
+			if b.User != "alice" {
+				t.Errorf("booking of %s in alice's history", b.User)
+			}
+			got = append(got, b.ID)
+		}
+		if hist.Next == "" {
+			break
+		}
+		cursor = hist.Next
+	}
+	want := []string{made[4].ID, made[3].ID, made[2].ID, made[1].ID, made[0].ID}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("alice's history: got %v; want %v", got, want)
+	}
+	var hist booking.History
+	e.must(http.StatusOK, "GET", "/users/nobody/bookings", nil, &hist)
+	if len(hist.Bookings) != 0 || hist.Next != "" {
+		t.Errorf("history of an unknown user: %+v; want empty", hist)
+	}
+	for _, c := range []struct{ query, code string }{
+		{"limit=0x", "invalid_limit"}, {"limit=-1", "invalid_limit"}, {"limit=101", "invalid_limit"},
+		{"cursor=!!!", "invalid_cursor"}, {"cursor=bm90LWEtY3Vyc29y", "invalid_cursor"},
+	} {
+		var eb booking.ErrorBody
+		if status := e.do("GET", "/users/alice/bookings?"+c.query, nil, &eb); status != 400 || eb.Error != c.code {
+			t.Errorf("history ?%s: %d %+v; want 400 %s", c.query, status, eb, c.code)
+		}
+	}
+}
