@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/segmentio/kafka-go"
 	"go.uber.org/goleak"
 
 	"github.com/sysblocks/sysblocks/events"
@@ -203,7 +204,7 @@ func terms(cs []trending.Count) []string {
 }
 
 func TestTweetsMembus(t *testing.T) {
-	defer goleak.VerifyNone(t)
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	bus := membus.New(&membus.Options{Partitions: 3})
 	runTweets(t, bus, "tweets", bus.Receiver("tweets", "search"), bus.Receiver("tweets", "trending"))
 }
@@ -215,6 +216,11 @@ func TestTweetsKafka(t *testing.T) {
 	env := testenv.Kafka(t)
 	topic := env.Topic(3)
 	w := kafkabus.NewWriter(env.Brokers...)
+	// A transport of its own: the default one may hold metadata cached
+	// before the topic existed.
+	tr := &kafka.Transport{}
+	defer tr.CloseIdleConnections()
+	w.Transport = tr
 	defer w.Close()
 	send, err := kafkabus.NewSender(w)
 	if err != nil {
