@@ -178,3 +178,29 @@ func TestCompareAndCursor(t *testing.T) {
 		t.Fatal("Cursor.After is not strictly after in listing order")
 	}
 }
+
+// BenchmarkMerge reads pages of 20 from 200 live and 2,000 archived
+// records (memory stores on both sides).
+func BenchmarkMerge(b *testing.B) {
+	ctx := context.Background()
+	live, cold := memstore.New(), memstore.New()
+	var recs []archive.Record
+	for i := range 2200 {
+		recs = append(recs, archive.Record{Owner: "ann", ID: fmt.Sprintf("r%05d", i), At: t0.Add(time.Duration(i) * time.Second), Data: []byte("{}")})
+	}
+	if err := cold.Put(ctx, recs[:2000]); err != nil {
+		b.Fatal(err)
+	}
+	if err := live.Put(ctx, recs[1990:]); err != nil { // 10 in both
+		b.Fatal(err)
+	}
+	var after archive.Cursor
+	b.ReportAllocs()
+	for b.Loop() {
+		_, next, err := archive.Merge(ctx, "ann", after, 20, live, cold)
+		if err != nil {
+			b.Fatal(err)
+		}
+		after = next
+	}
+}
