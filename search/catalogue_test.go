@@ -2,7 +2,6 @@ package search_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 
 	"github.com/sysblocks/sysblocks/search"
@@ -56,9 +55,8 @@ func TestShopProducts(t *testing.T) {
 		q    search.Query
 		want string
 	}{
-		// Same words, same typos, same field: best sellers first. p3 is
-		// "Wired" (one typo from "wireless"? no: three) and p5 is a stand
-		// without "wireless".
+		// Same words, same typos, same field: best sellers first. p3
+		// ("Wired") and p5 (a stand) lack "wireless".
 		{"typos, by sales", search.Query{Text: "wireles headphnes"}, "p8,p1,p4"},
 		{"under 100", search.Query{Text: "wireles headphnes", Filter: search.Filter{
 			Ranges: []search.Range{search.AtMost("price", 100)}}}, "p4"},
@@ -163,5 +161,4 @@ func TestVideoTitles(t *testing.T) {
 			t.Errorf("after retitling, Search(%q) = %q; want %q", q, got, want)
 		}
 	}
-	_ = fmt.Sprint
 }
