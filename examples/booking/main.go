@@ -60,6 +60,9 @@ func run(ctx context.Context, args []string) error {
 		kafka       = fs.String("kafka-brokers", strings.Join(env.KafkaBrokers, ","), "real mode: Kafka brokers (SYSBLOCKS_KAFKA_BROKERS)")
 		keyspace    = fs.String("cassandra-keyspace", backends.DefaultKeyspace, "real mode: Cassandra keyspace, created if missing")
 		redisPrefix = fs.String("redis-prefix", backends.DefaultRedisPrefix, "real mode: prefix of every Redis key")
+		hotelTopic  = fs.String("hotel-topic", booking.DefaultHotelTopic, "topic of hotel change events")
+		bookTopic   = fs.String("booking-topic", booking.DefaultBookingTopic, "topic of booking events")
+		viewGroup   = fs.String("view-group", backends.DefaultViewGroup, "real mode: Kafka consumer group invalidating management views")
 		searchGroup = fs.String("search-group", "", "real mode: Kafka consumer group of this process's search index (default booking-search-<host>)")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -79,7 +82,10 @@ func run(ctx context.Context, args []string) error {
 	}
 	defer ln.Close()
 
-	settings := backends.Settings{RedisPrefix: *redisPrefix, SearchGroup: *searchGroup}
+	settings := backends.Settings{
+		RedisPrefix: *redisPrefix, SearchGroup: *searchGroup, ViewGroup: *viewGroup,
+		HotelTopic: *hotelTopic, BookingTopic: *bookTopic,
+	}
 	var stack *backends.Stack
 	switch *backend {
 	case "memory":
@@ -110,6 +116,15 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+
+	// The index lives in memory: fill it from the database before serving,
+	// so that a restarted process answers searches at once. (Run tries
+	// again if this fails.)
+	rctx, cancel := context.WithTimeout(ctx, time.Minute)
+	if err := svc.Rebuild(rctx); err != nil {
+		log.Warn("search index not rebuilt before serving", "err", err)
+	}
+	cancel()
 
 	srv := &http.Server{
 		Handler:           svc.Handler(),

@@ -275,7 +275,8 @@ func (s *Service) Handler() http.Handler { return s.handler }
 
 // Run runs the background work until ctx ends: the reservation sweeper
 // (and the alarm's listener), the archiver, a rebuild of the search index from
-// SearchSource followed by the change-event feed, and the consumer that
+// SearchSource (unless Rebuild already succeeded) followed by the
+// change-event feed, and the consumer that
 // invalidates management views on booking events. It returns nil when ctx
 // ends, or the first error of a part that cannot go on.
 func (s *Service) Run(ctx context.Context) error {
@@ -305,7 +306,7 @@ func (s *Service) Run(ctx context.Context) error {
 		start(func() error { return r.Run(ctx, s.res.Wake) })
 	}
 	start(func() error {
-		if s.source != nil {
+		if s.source != nil && s.c.rebuilds.Load() == 0 {
 			if err := s.Rebuild(ctx); err != nil && ctx.Err() == nil {
 				s.log.Error("search rebuild failed", "err", err)
 			}
