@@ -140,7 +140,7 @@ type Stats struct {
 	Passes  uint64    // RunOnce calls that ended without error
 	Errors  uint64    // RunOnce calls that ended with an error
 	Batches uint64    // batches copied and deleted
-	Moved   uint64    // records copied to the cold store and deleted from the source
+	Moved   uint64    // records copied to the cold store, then deleted from the source
 	LastRun time.Time // clock at the start of the last pass that ended without error
 }
 
@@ -203,7 +203,9 @@ func (a *Archiver) Stats() Stats {
 // RunOnce is one pass: with cutoff = Now() - Age, fixed for the pass, it
 // asks the source for a batch of due records, writes them to the cold
 // store, deletes them from the source, and repeats until nothing is due.
-// It returns how many records it moved. The cutoff is fixed for the pass,
+// It returns how many records it moved: copied, then deleted (with
+// several Archivers at once, a record two of them copied counts in both).
+// The cutoff is fixed for the pass,
 // so a pass ends: records that become due during it wait for the next.
 //
 // A batch is written in full before any of it is deleted, so an error or

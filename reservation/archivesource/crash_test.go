@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -464,5 +465,58 @@ func TestArchiverKilled(t *testing.T) {
 		t.Fatalf("last archiver: %v", err)
 	}
 	t.Logf("last archiver: %s", moved)
+	f.check(t, true)
+}
+
+// TestConcurrentArchivers runs 6 archivers at once on the same MariaDB
+// database and Cassandra table: they copy and delete the same batches
+// concurrently, and every due booking still ends exactly once, in
+// Cassandra.
+func TestConcurrentArchivers(t *testing.T) {
+	my := testenv.MySQL(t)
+	cass := testenv.Cassandra(t)
+	ctx := context.Background()
+	if err := sqlstore.New(my.DB, nil).CreateSchema(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cold, err := cqlstore.New(cass.Session, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cold.CreateSchema(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f := newCrashFixture(t, my.DB, cold)
+	errs := make(chan error, 6)
+	var total atomic.Int64
+	var wg sync.WaitGroup
+	for range 6 {
+		db, err := sql.Open("mysql", my.DSN) // a pool per archiver, as separate processes
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = db.Close() })
+		svc, err := reservation.New(sqlstore.New(db, nil), &reservation.Options{Now: func() time.Time { return archiveAt }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := archive.New(archivesource.New(svc), cold, &archive.Options{Age: age, Batch: 8, Now: func() time.Time { return archiveAt }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() {
+			n, err := a.RunOnce(ctx)
+			total.Add(int64(n))
+			if err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	t.Logf("6 archivers copied %d records for %d due bookings", total.Load(), len(f.due))
 	f.check(t, true)
 }

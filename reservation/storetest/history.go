@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"errors"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -266,4 +268,90 @@ func testServiceArchiving(t *testing.T, cfg Config) {
 	if live != 2 {
 		t.Fatalf("UserBookings lists %d of the 2 live bookings", live)
 	}
+}
+
+// Rule: concurrent DeleteTerminal calls and transitions never delete a
+// live booking, never count a deletion twice, and leave capacity exact.
+func testConcurrentDelete(t *testing.T, cfg Config) {
+	f := newFixture(t, cfg)
+	const n = 40
+	if err := f.s.SetInventory(f.ctx, f.room, D0, D0+1, n, archiveEra); err != nil {
+		t.Fatal(err)
+	}
+	var all []reservation.Booking
+	for range n {
+		b := f.booking(1, 0, 1, 0)
+		b.Created, b.Updated, b.ExpiresAt = archiveEra, archiveEra, archiveEra.Add(time.Hour)
+		b = f.hold(b, archiveEra)
+		b, err := f.s.Transition(f.ctx, b.ID, reservation.Transition{From: reservation.Reserved, Version: 1, To: reservation.Booked, Now: archiveEra})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, b)
+	}
+	refs := make([]reservation.Ref, n)
+	for i, b := range all {
+		refs[i] = reservation.Ref{ID: b.ID}
+	}
+	var (
+		wg      sync.WaitGroup
+		deleted atomic.Int64
+		errs    = make(chan error, cfg.Goroutines)
+	)
+	for g := range cfg.Goroutines {
+		s := cfg.Open(t)
+		wg.Go(func() {
+			if g%2 == 0 { // cancel one of the first n/2 stays
+				b := all[(g/2)%(n/2)]
+				_, err := s.Transition(f.ctx, b.ID, reservation.Transition{From: reservation.Booked, Version: b.Version, To: reservation.Cancelled, Now: archiveEra})
+				if err != nil && !errors.Is(err, reservation.ErrConflict) && !errors.Is(err, reservation.ErrNotFound) {
+					errs <- err
+				}
+				return
+			}
+			for attempt := 0; ; attempt++ {
+				k, err := s.DeleteTerminal(f.ctx, refs)
+				if errors.Is(err, reservation.ErrConflict) && attempt < 20 {
+					continue
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				deleted.Add(int64(k))
+				return
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	left, cancelled := 0, 0
+	for _, b := range all {
+		got, err := f.s.Get(f.ctx, b.ID)
+		switch {
+		case errors.Is(err, reservation.ErrNotFound):
+		case err != nil:
+			t.Fatal(err)
+		case got.State == reservation.Booked:
+			left++
+		case got.State == reservation.Cancelled:
+			cancelled++
+		default:
+			t.Fatalf("booking %s is %s", got.ID, got.State)
+		}
+	}
+	// The Goroutines/2 >= 25 cancellers cancel each of the first n/2
+	// stays; the others stay Booked and are never deleted.
+	if want := n / 2; left != want {
+		t.Fatalf("%d stays still Booked; want %d", left, want)
+	}
+	if int(deleted.Load())+cancelled+left != n {
+		t.Fatalf("deleted %d (as counted by DeleteTerminal) + cancelled %d + booked %d = %d; want %d bookings",
+			deleted.Load(), cancelled, left, int(deleted.Load())+cancelled+left, n)
+	}
+	// Capacity: the Booked stays hold their rooms, nothing else does.
+	f.wantAvail(1, archiveEra, n-left)
 }

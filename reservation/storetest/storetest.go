@@ -93,6 +93,7 @@ func Run(t *testing.T, cfg Config) {
 		{"ByUser", testByUser},
 		{"Archivable", testArchivable},
 		{"DeleteTerminal", testDeleteTerminal},
+		{"ConcurrentDelete", testConcurrentDelete},
 		{"ServiceArchiving", testServiceArchiving},
 		{"Cancelled", testCancelled},
 		{"ConcurrentSameKey", testConcurrentSameKey},
