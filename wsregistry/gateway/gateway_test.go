@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -19,6 +20,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if url := os.Getenv("GATEWAY_TEST_DIAL"); url != "" {
+		dialAndWait(url)
+	}
 	goleak.VerifyTestMain(m)
 }
 
@@ -66,7 +70,7 @@ func (r *recorder) Close(c *Conn, err error) {
 }
 
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	tokens *Tokens
 	gw     *Gateway
 	h      *recorder
@@ -95,14 +99,31 @@ func newFixture(t *testing.T, h *recorder, opts *Options) *fixture {
 }
 
 func (f *fixture) dial(user string, opts *websocket.DialOptions) *websocket.Conn {
-	f.t.Helper()
+	return dialFixture(f.t, f, user, opts)
+}
+
+func dialFixture(t testing.TB, f *fixture, user string, opts *websocket.DialOptions) *websocket.Conn {
+	t.Helper()
 	c, _, err := websocket.Dial(context.Background(), f.url+"?token="+f.tokens.Issue(user, "d1"), opts)
 	if err != nil {
-		f.t.Fatalf("dial %s: %v", user, err)
+		t.Fatalf("dial %s: %v", user, err)
 	}
 	c.SetReadLimit(-1)
-	f.t.Cleanup(func() { c.CloseNow() })
+	t.Cleanup(func() { c.CloseNow() })
 	return c
+}
+
+// benchFixture serves gw for a benchmark.
+type benchFixture struct{ *fixture }
+
+func benchServer(b *testing.B, gw *Gateway, tk *Tokens) benchFixture {
+	srv := httptest.NewServer(gw)
+	b.Cleanup(srv.Close)
+	return benchFixture{&fixture{t: b, tokens: tk, gw: gw, srv: srv, url: "ws" + strings.TrimPrefix(srv.URL, "http")}}
+}
+
+func (f benchFixture) dial(b *testing.B, user string) *websocket.Conn {
+	return dialFixture(b, f.fixture, user, nil)
 }
 
 func readText(t *testing.T, c *websocket.Conn) string {
