@@ -19,9 +19,8 @@ const MaxLimit = 1000
 // copy and deleting the live one) appears once, as its live copy, which is
 // the current one. next is the position to pass as after for the next
 // page, or the zero Cursor when there is no next page. Merge asks each
-// lister for limit+1 records, both at once (the cold read on a goroutine
-// that ends before Merge returns), so the listers must be safe for
-// concurrent use.
+// lister for limit+1 records, the live one first and then the cold one, so
+// that a record moved between the two reads is found in the cold store.
 //
 // Pages are consistent while records move: a record keeps its (At, ID)
 // when it moves, so it is on the same page whichever side it is read
@@ -37,24 +36,18 @@ func Merge(ctx context.Context, owner string, after Cursor, limit int, live, col
 	if live == nil || cold == nil {
 		return nil, Cursor{}, fmt.Errorf("archive: merge: nil lister: %w", ErrInvalid)
 	}
-	// The two reads run at once: a page costs the slower of them, not the
-	// sum.
-	var (
-		c    []Record
-		cerr error
-		done = make(chan struct{})
-	)
-	go func() {
-		defer close(done)
-		c, cerr = cold.List(ctx, owner, after, limit+1)
-	}()
+	// Live first, then cold: a record that leaves the live store after
+	// the live read was already in the cold store before it left (an
+	// archiver writes before it deletes), so the cold read finds it. In
+	// the other order, or with both reads at once, a record moved
+	// between the two reads would be missed.
 	l, err := live.List(ctx, owner, after, limit+1)
-	<-done
 	if err != nil {
 		return nil, Cursor{}, fmt.Errorf("archive: merge: live: %w", err)
 	}
-	if cerr != nil {
-		return nil, Cursor{}, fmt.Errorf("archive: merge: cold: %w", cerr)
+	c, err := cold.List(ctx, owner, after, limit+1)
+	if err != nil {
+		return nil, Cursor{}, fmt.Errorf("archive: merge: cold: %w", err)
 	}
 	out := make([]Record, 0, min(len(l)+len(c), limit+1))
 	seen := make(map[string]struct{}, len(l))

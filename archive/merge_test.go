@@ -204,3 +204,53 @@ func BenchmarkMerge(b *testing.B) {
 		after = next
 	}
 }
+
+// hookLister calls before and after around the List of its Lister.
+type hookLister struct {
+	archive.Lister
+	before, after func()
+}
+
+func (h hookLister) List(ctx context.Context, owner string, after archive.Cursor, limit int) ([]archive.Record, error) {
+	if h.before != nil {
+		h.before()
+	}
+	recs, err := h.Lister.List(ctx, owner, after, limit)
+	if h.after != nil {
+		h.after()
+	}
+	return recs, err
+}
+
+// Merge reads the live list to the end before it starts the cold one, and
+// so finds a record that an archiver moved between the two reads.
+func TestMergeReadsLiveFirst(t *testing.T) {
+	ctx := context.Background()
+	cold := memstore.New()
+	src := newSource(cold)
+	for i := range 5 {
+		src.add("ann", i, true, t0)
+	}
+	var events []string
+	log := func(e string) func() { return func() { events = append(events, e) } }
+	moveAll := func() {
+		for id, r := range src.recs {
+			if err := cold.Put(ctx, []archive.Record{r.rec}); err != nil {
+				t.Fatal(err)
+			}
+			delete(src.recs, id)
+		}
+	}
+	live := hookLister{Lister: src, before: log("live start"), after: log("live end")}
+	coldL := hookLister{Lister: cold, before: func() { log("cold start")(); moveAll() }, after: log("cold end")}
+	page, _, err := archive.Merge(ctx, "ann", archive.Cursor{}, 10, live, coldL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"live start", "live end", "cold start", "cold end"}; !slices.Equal(events, want) {
+		t.Fatalf("reads in the order %v; want %v", events, want)
+	}
+	if len(page) != 5 {
+		t.Fatalf("Merge found %d of 5 records moved between its reads", len(page))
+	}
+}
