@@ -205,8 +205,8 @@ func (a *Archiver) Stats() Stats {
 // store, deletes them from the source, and repeats until nothing is due.
 // It returns how many records it moved: copied, then deleted (with
 // several Archivers at once, a record two of them copied counts in both).
-// The cutoff is fixed for the pass,
-// so a pass ends: records that become due during it wait for the next.
+// The cutoff is fixed for the pass, so a pass ends: records that become
+// due during it wait for the next.
 //
 // A batch is written in full before any of it is deleted, so an error or
 // a crash at any point leaves every record in the source, in the store,
