@@ -7,61 +7,70 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"testing"
+	"unsafe"
 
 	"github.com/sysblocks/sysblocks/geogrid"
 )
 
 // TestIDTableDifferential runs random puts, gets and deletes against a Go
-// map. Hashes are drawn from a small set so that probe runs are long,
-// collide, wrap around the end of the table and get shifted back by
-// deletes.
+// map. Hashes are drawn from a small set so that chains are long and
+// collide, and slots are freed and reused.
 func TestIDTableDifferential(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 1))
 	var tb idTable
-	type ref struct {
-		h uint64
-		s *slot
-	}
-	model := map[string]ref{}
+	model := map[string]*slot{}
 	hashes := []uint64{0, 1 << 8, 2 << 8, 3 << 8, 15 << 8, 31 << 8, math.MaxUint64, 7 << 8}
 	for op := range 200_000 {
 		id := "id-" + strconv.Itoa(r.IntN(600))
 		if r.IntN(4) == 0 {
 			id += "-a-longer-id-than-sixteen-bytes"
 		}
-		want, ok := model[id]
+		s, ok := model[id]
 		switch r.IntN(3) {
 		case 0:
 			if !ok {
-				h := hashes[r.IntN(len(hashes))]
-				s := newSlot(id, 0)
-				tb.put(h, s)
-				model[id] = ref{h, s}
+				s = tb.alloc(hashes[r.IntN(len(hashes))])
+				s.init(id, int64(op))
+				tb.put(s)
+				model[id] = s
 			}
 		case 1:
 			if ok {
-				tb.del(want.h, want.s)
+				tb.del(s)
 				delete(model, id)
 			}
 		}
-		if want, ok := model[id]; ok {
-			if got := tb.get(want.h, id); got != want.s {
-				t.Fatalf("op %d: get %q = %p, want %p", op, id, got, want.s)
+		if s, ok := model[id]; ok {
+			if got := tb.get(s.h, id); got != s || s.id != id || s.at > int64(op) {
+				t.Fatalf("op %d: get %q = %p, want %p (%q)", op, id, got, s, s.id)
 			}
 		}
 		if op%1000 == 0 {
-			if tb.n != len(model) {
-				t.Fatalf("op %d: %d entries, want %d", op, tb.n, len(model))
+			n := 0
+			tb.each(func(*slot) { n++ })
+			if tb.n != len(model) || n != len(model) {
+				t.Fatalf("op %d: %d entries (%d visited), want %d", op, tb.n, n, len(model))
 			}
-			for id, w := range model {
-				if got := tb.get(w.h, id); got != w.s {
-					t.Fatalf("op %d: get %q = %p, want %p", op, id, got, w.s)
+			for id, s := range model {
+				if got := tb.get(s.h, id); got != s {
+					t.Fatalf("op %d: get %q = %p, want %p", op, id, got, s)
 				}
-				if got := tb.get(w.h, id+"x"); got != nil {
+				if got := tb.get(s.h, id+"x"); got != nil {
 					t.Fatalf("op %d: get of absent %q found a slot", op, id+"x")
 				}
 			}
 		}
+	}
+	if max := len(model) + len(tb.free); int(tb.used) != max {
+		t.Fatalf("%d slots handed out, %d live + %d free", tb.used, len(model), len(tb.free))
+	}
+}
+
+// TestSlotSize: a slot is exactly two cache lines, so that in its chunk it
+// shares no line with another slot.
+func TestSlotSize(t *testing.T) {
+	if n := unsafe.Sizeof(slot{}); n != 128 {
+		t.Fatalf("slot is %d bytes, want 128", n)
 	}
 }
 

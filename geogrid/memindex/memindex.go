@@ -13,11 +13,16 @@
 //
 // Locking: each root has a sync.RWMutex guarding its tree; queries take
 // read locks on the roots the search circle touches, updates take a write
-// lock on one root (two, in cell order, when an object crosses roots). An
-// id map, split into 64 shards each with its own mutex, is locked before
+// lock on one root (two, in cell order, when an object crosses roots). The
+// id table, split into 64 shards each with its own mutex, is locked before
 // any root; the root map's shard locks are taken last, never while waiting
-// for a root. An Update of an object that stays in its leaf allocates
-// nothing and touches no map but the id map.
+// for a root.
+//
+// Updates: an Update of an object that stays in its leaf (most GPS fixes
+// move a few metres) reads a bucket of the id table, the object's slot
+// (which carries a copy of its leaf's bounds and a pointer to its item) and
+// the item it rewrites in place. It computes no cell id, reads no tree node
+// and allocates nothing.
 package memindex
 
 import (
@@ -93,15 +98,22 @@ type idShard struct {
 // reads, so that it touches the id table, the slot and the item and
 // nothing else. root changes under the id shard lock and both root locks;
 // n, i, p and the copy of the leaf's bounds change under the root lock.
+//
+// The fields are ordered so that the lookup (h, id, short, next) and the
+// fast path's reads fall in the slot's two cache lines, which it has to
+// itself (see idTable).
 type slot struct {
+	h     uint64 // hash of id
+	id    string
 	short [16]byte // the id's bytes, when it is that short
 	at    int64    // copy of the item's At, under the id shard lock
-	p     *item    // &n.items[i]
+	next  uint32   // next slot index + 1 in the id table's chain
+	i     int32
+	p     *item // &n.items[i]
 	root  *root
 	leaf  uvBox // copy of n's
 	n     *node
-	i     int32
-	id    string
+	self  uint32 // this slot's index in the id table
 }
 
 // is reports whether s is the slot of id, reading only the slot for ids of
@@ -116,10 +128,10 @@ func (s *slot) is(id string) bool {
 	return s.id == id
 }
 
-func newSlot(id string, at int64) *slot {
-	s := &slot{id: strings.Clone(id), at: at}
+// init sets the id and time of a slot fresh from idTable.alloc.
+func (s *slot) init(id string, at int64) {
+	s.id, s.at = strings.Clone(id), at
 	copy(s.short[:], id)
-	return s
 }
 
 // uvBox is a cell's (u, v) rectangle on its cube face, shrunk by a margin
@@ -347,13 +359,14 @@ func (x *Index) Update(ctx context.Context, e geogrid.Entry) error {
 	it := item{x: px, y: py, z: pz, lat: e.Lat, lng: e.Lng, at: e.At, cell: cell}
 	rc := x.rootCell(cell)
 	if s == nil {
-		s = newSlot(e.ID, e.At)
+		s = sh.m.alloc(h)
+		s.init(e.ID, e.At)
 		it.s, it.id = s, s.id
 		r := x.lockNew(rc)
 		s.root = r
 		sh.splits += x.insert(r, it)
 		r.mu.Unlock()
-		sh.m.put(h, s)
+		sh.m.put(s)
 		return nil
 	}
 	if e.At < s.at {
@@ -504,7 +517,7 @@ func (x *Index) Remove(ctx context.Context, id string) error {
 		return fmt.Errorf("memindex: remove %q: %w", id, geogrid.ErrNotFound)
 	}
 	x.drop(sh, s)
-	sh.m.del(h, s)
+	sh.m.del(s)
 	return nil
 }
 
@@ -749,15 +762,15 @@ func (x *Index) Prune(ctx context.Context, before int64) (int, error) {
 		}
 		sh := &x.ids[i]
 		sh.mu.Lock()
-		var old []idEntry
-		for _, e := range sh.m.e {
-			if e.s != nil && e.s.at <= before {
-				old = append(old, e)
+		var old []*slot
+		sh.m.each(func(s *slot) {
+			if s.at <= before {
+				old = append(old, s)
 			}
-		}
-		for _, e := range old {
-			x.drop(sh, e.s)
-			sh.m.del(e.h, e.s)
+		})
+		for _, s := range old {
+			x.drop(sh, s)
+			sh.m.del(s)
 		}
 		total += len(old)
 		sh.mu.Unlock()

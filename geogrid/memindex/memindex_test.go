@@ -270,3 +270,33 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestUpdateInLeafAllocatesNothing: a fix a few metres from the last one
+// rewrites the entry in place: no allocation, no move, no split.
+func TestUpdateInLeafAllocatesNothing(t *testing.T) {
+	ctx := context.Background()
+	x := newIndex(t, geogrid.Segmentation{})
+	for i := range 1000 {
+		must(t, x.Update(ctx, geogrid.Entry{ID: fmt.Sprint("d", i), Lat: 48.85 + float64(i%40)*1e-3, Lng: 2.35 + float64(i/40)*1e-3, At: 1}))
+	}
+	before := x.Stats()
+	id := string([]byte("d517")) // not the string the index stored
+	at := int64(1)
+	allocs := testing.AllocsPerRun(1000, func() {
+		at++
+		lat := 48.85 + 37e-3 + float64(at%7)*1e-6 // within a metre
+		must(t, x.Update(ctx, geogrid.Entry{ID: id, Lat: lat, Lng: 2.35 + 12e-3, At: at}))
+	})
+	if allocs != 0 {
+		t.Fatalf("an update within the leaf allocated %v times", allocs)
+	}
+	after := x.Stats()
+	if after.Moves != before.Moves || after.Splits != before.Splits || after.Entries != 1000 {
+		t.Fatalf("in-leaf updates changed the grid: %+v -> %+v", before, after)
+	}
+	e, err := x.Get(ctx, id)
+	must(t, err)
+	if e.At != at || e.Lat != 48.85+37e-3+float64(at%7)*1e-6 {
+		t.Fatalf("get %q = %+v, want the last fix (at %d)", id, e, at)
+	}
+}
