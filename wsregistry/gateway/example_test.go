@@ -73,3 +73,24 @@ func Example() {
 	// 401
 	// <nil>
 }
+
+// Tokens carry an identity and an expiry; Verify takes the time as an input.
+func ExampleTokens_Verify() {
+	tokens, err := gateway.NewTokens([]byte("a secret of at least 16 bytes"), time.Minute)
+	if err != nil {
+		panic(err)
+	}
+	issued := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	tok := tokens.IssueAt("alice", "phone", issued)
+
+	id, err := tokens.Verify(tok, issued.Add(30*time.Second))
+	fmt.Println(id.User, id.Device, err)
+	_, err = tokens.Verify(tok, issued.Add(time.Minute))
+	fmt.Println(err)
+	_, err = tokens.Verify(tok[:len(tok)-2]+"AA", issued)
+	fmt.Println(err)
+	// Output:
+	// alice phone <nil>
+	// gateway: token expired
+	// gateway: bad token signature
+}

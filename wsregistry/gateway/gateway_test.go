@@ -641,3 +641,49 @@ func TestConcurrentSend(t *testing.T) {
 	}
 	<-h.closed
 }
+
+// Browsers send an Origin header: a page from another host is refused unless
+// Options.OriginPatterns lists it.
+func TestOriginPatterns(t *testing.T) {
+	h := newRecorder()
+	f := newFixture(t, h, &Options{OriginPatterns: []string{"chat.example"}})
+	dial := func(origin string) (*http.Response, error) {
+		c, resp, err := websocket.Dial(context.Background(), f.url+"?token="+f.tokens.Issue("alice", "d"),
+			&websocket.DialOptions{HTTPHeader: http.Header{"Origin": {origin}}})
+		if err == nil {
+			c.CloseNow()
+		}
+		return resp, err
+	}
+	if resp, err := dial("https://evil.example"); err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("foreign origin: %v, %v; want 403", resp, err)
+	}
+	if _, err := dial("https://chat.example"); err != nil {
+		t.Errorf("listed origin: %v", err)
+	}
+	if s := f.gw.Stats(); s.Rejected != 1 || s.Accepted != 1 {
+		t.Errorf("Stats = %+v; want Rejected 1, Accepted 1", s)
+	}
+}
+
+// A write that outlasts Options.WriteTimeout drops the connection even when
+// the queue is not full.
+func TestWriteTimeoutDrops(t *testing.T) {
+	h := newRecorder()
+	f := newFixture(t, h, &Options{QueueSize: 1000, WriteTimeout: 50 * time.Millisecond, PingInterval: -1})
+	f.dial("stalled", nil) // never reads
+	gc := <-h.opened
+	big := bytes.Repeat([]byte("w"), 1<<20)
+	for range 100 { // 100 MiB: far more than the socket buffers hold
+		if err := gc.Send(big); err != nil {
+			break // the connection may already be dropped
+		}
+	}
+	ev := <-h.closed
+	if !errors.Is(ev.err, context.DeadlineExceeded) {
+		t.Errorf("Handler.Close cause = %v; want a write deadline error", ev.err)
+	}
+	if s := f.gw.Stats(); s.Open != 0 || s.Dropped != 0 {
+		t.Errorf("Stats = %+v; want Open 0 and no queue overflow", s)
+	}
+}
