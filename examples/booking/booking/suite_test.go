@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/sysblocks/sysblocks/events"
 	"github.com/sysblocks/sysblocks/examples/booking/backends"
 	"github.com/sysblocks/sysblocks/examples/booking/booking"
@@ -762,4 +764,8 @@ func testHistory(t *testing.T, newStack stackFunc) {
 			t.Errorf("history ?%s: %d %+v; want 400 %s", c.query, status, eb, c.code)
 		}
 	}
+}
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
 }
