@@ -162,15 +162,26 @@ func (c *Conn) write() {
 }
 
 func (c *Conn) writeMsg(m outMsg) error {
-	ctx, cancel := context.WithTimeout(context.Background(), c.g.o.WriteTimeout)
-	defer cancel()
+	g := c.g
 	typ := websocket.MessageText
 	if m.binary {
 		typ = websocket.MessageBinary
 	}
+	// The timeout records its cause before the cancellation closes the
+	// socket, so that Handler.Close learns why rather than that the reader
+	// found the socket closed.
+	ctx, cancel := context.WithCancel(context.Background())
+	t := time.AfterFunc(g.o.WriteTimeout, func() {
+		if c.end(ErrWriteTimeout, 0, "", false) {
+			g.writeTimeout.Add(1)
+		}
+		cancel()
+	})
 	err := c.ws.Write(ctx, typ, m.data)
+	t.Stop()
+	cancel()
 	if err == nil {
-		c.g.messagesOut.Add(1)
+		g.messagesOut.Add(1)
 	}
 	return err
 }
@@ -185,19 +196,25 @@ func (c *Conn) heartbeat() {
 	c.workers.Add(1)
 	c.mu.Unlock()
 	defer c.workers.Done()
-	ctx, cancel := context.WithTimeout(context.Background(), c.g.o.PongTimeout)
+	g := c.g
+	ctx, cancel := context.WithCancel(context.Background())
+	t := time.AfterFunc(g.o.PongTimeout, func() {
+		if c.end(ErrPongTimeout, 0, "", false) {
+			g.pongTimeout.Add(1)
+		}
+		cancel()
+	})
 	err := c.ws.Ping(ctx)
+	t.Stop()
 	cancel()
 	if err != nil {
-		if c.end(ErrPongTimeout, 0, "", false) {
-			c.g.pongTimeout.Add(1)
-		}
+		c.end(err, 0, "", false)
 		c.ws.CloseNow()
 		return
 	}
 	c.mu.Lock()
 	if !c.closing {
-		c.ping.Reset(c.g.o.PingInterval)
+		c.ping.Reset(g.o.PingInterval)
 	}
 	c.mu.Unlock()
 }

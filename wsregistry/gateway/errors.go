@@ -34,6 +34,9 @@ var (
 	// ErrPongTimeout is the cause passed to [Handler.Close] when the peer did not
 	// answer a ping within Options.PongTimeout.
 	ErrPongTimeout = errors.New("gateway: pong timeout")
+	// ErrWriteTimeout is the cause passed to [Handler.Close] when writing one
+	// message took longer than Options.WriteTimeout.
+	ErrWriteTimeout = errors.New("gateway: write timeout")
 	// ErrShutdown is the cause passed to [Handler.Close] for connections closed
 	// by [Gateway.Shutdown].
 	ErrShutdown = errors.New("gateway: shutting down")

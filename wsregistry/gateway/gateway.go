@@ -34,8 +34,8 @@ type Handler interface {
 	// Close is called once when the connection has ended, after Open and
 	// every Message returned and after the queued messages were written or
 	// dropped. err says why (never nil): a *CloseError from the peer or the
-	// application, ErrQueueFull, ErrRateLimited, ErrPongTimeout, ErrShutdown
-	// or a network error.
+	// application, ErrQueueFull, ErrRateLimited, ErrPongTimeout,
+	// ErrWriteTimeout, ErrShutdown or a network error.
 	Close(c *Conn, err error)
 }
 
@@ -91,14 +91,15 @@ type Options struct {
 
 // Stats is a snapshot of a gateway's counters.
 type Stats struct {
-	Open        int64 // connections open now (decremented before Handler.Close)
-	Accepted    int64 // upgrades completed since New
-	Rejected    int64 // requests refused: bad token, failed upgrade, or draining
-	Dropped     int64 // connections closed because their send queue overflowed
-	RateLimited int64 // connections closed for sending too fast
-	PongTimeout int64 // connections dropped because a ping went unanswered
-	MessagesIn  int64 // messages handed to Handler.Message
-	MessagesOut int64 // messages written to clients
+	Open         int64 // connections open now (decremented before Handler.Close)
+	Accepted     int64 // upgrades completed since New
+	Rejected     int64 // requests refused: bad token, failed upgrade, or draining
+	Dropped      int64 // connections closed because their send queue overflowed
+	RateLimited  int64 // connections closed for sending too fast
+	PongTimeout  int64 // connections dropped because a ping went unanswered
+	WriteTimeout int64 // connections dropped because a write outlasted Options.WriteTimeout
+	MessagesIn   int64 // messages handed to Handler.Message
+	MessagesOut  int64 // messages written to clients
 }
 
 // Gateway accepts websocket connections for authenticated clients and runs
@@ -116,9 +117,9 @@ type Gateway struct {
 	conns    map[*Conn]struct{}
 	wg       sync.WaitGroup
 
-	seq                                        atomic.Uint64
-	open, accepted, rejected, dropped, limited atomic.Int64
-	pongTimeout, messagesIn, messagesOut       atomic.Int64
+	seq                                                atomic.Uint64
+	open, accepted, rejected, dropped, limited         atomic.Int64
+	pongTimeout, writeTimeout, messagesIn, messagesOut atomic.Int64
 }
 
 // New returns a Gateway that authenticates requests with auth and hands
@@ -184,14 +185,15 @@ func New(auth Authenticator, h Handler, opts *Options) (*Gateway, error) {
 // Stats returns a snapshot of the gateway's counters.
 func (g *Gateway) Stats() Stats {
 	return Stats{
-		Open:        g.open.Load(),
-		Accepted:    g.accepted.Load(),
-		Rejected:    g.rejected.Load(),
-		Dropped:     g.dropped.Load(),
-		RateLimited: g.limited.Load(),
-		PongTimeout: g.pongTimeout.Load(),
-		MessagesIn:  g.messagesIn.Load(),
-		MessagesOut: g.messagesOut.Load(),
+		Open:         g.open.Load(),
+		Accepted:     g.accepted.Load(),
+		Rejected:     g.rejected.Load(),
+		Dropped:      g.dropped.Load(),
+		RateLimited:  g.limited.Load(),
+		PongTimeout:  g.pongTimeout.Load(),
+		WriteTimeout: g.writeTimeout.Load(),
+		MessagesIn:   g.messagesIn.Load(),
+		MessagesOut:  g.messagesOut.Load(),
 	}
 }
 

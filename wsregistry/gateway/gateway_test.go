@@ -660,6 +660,8 @@ func TestOriginPatterns(t *testing.T) {
 	}
 	if _, err := dial("https://chat.example"); err != nil {
 		t.Errorf("listed origin: %v", err)
+	} else {
+		<-h.opened
 	}
 	if s := f.gw.Stats(); s.Rejected != 1 || s.Accepted != 1 {
 		t.Errorf("Stats = %+v; want Rejected 1, Accepted 1", s)
@@ -680,10 +682,10 @@ func TestWriteTimeoutDrops(t *testing.T) {
 		}
 	}
 	ev := <-h.closed
-	if !errors.Is(ev.err, context.DeadlineExceeded) {
-		t.Errorf("Handler.Close cause = %v; want a write deadline error", ev.err)
+	if !errors.Is(ev.err, ErrWriteTimeout) {
+		t.Errorf("Handler.Close cause = %v; want ErrWriteTimeout", ev.err)
 	}
-	if s := f.gw.Stats(); s.Open != 0 || s.Dropped != 0 {
-		t.Errorf("Stats = %+v; want Open 0 and no queue overflow", s)
+	if s := f.gw.Stats(); s.Open != 0 || s.Dropped != 0 || s.WriteTimeout != 1 {
+		t.Errorf("Stats = %+v; want Open 0, WriteTimeout 1 and no queue overflow", s)
 	}
 }
