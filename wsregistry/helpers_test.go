@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/sysblocks/sysblocks/wsregistry"
 	"github.com/sysblocks/sysblocks/wsregistry/memstore"
 )
@@ -79,3 +81,5 @@ func (b *mailbox) take() []wsregistry.Message {
 	b.msgs = nil
 	return out
 }
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -35,7 +35,7 @@ type RouterStats struct {
 	Sent        uint64 // messages stored in the inbox by Send
 	Pushed      uint64 // deliveries handed to a host
 	PushErrors  uint64 // deliveries that failed (the message stays in the inbox)
-	Offline     uint64 // sends that found no live connection
+	Offline     uint64 // sends that found no live connection (after a refresh, if the first answer was stale)
 	StaleLookup uint64 // lookups proved stale by a delivery, then refreshed
 	Acked       uint64 // acknowledgements applied
 }
@@ -187,6 +187,10 @@ func (r *Router) push(ctx context.Context, m Message) {
 	conns, err = r.reg.LookupFresh(ctx, m.To)
 	if err != nil {
 		r.pushErrors.Add(1)
+		return
+	}
+	if len(conns) == 0 {
+		r.offline.Add(1)
 		return
 	}
 	r.deliver(ctx, m, conns, done)

@@ -4,180 +4,30 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/sysblocks/sysblocks/wsregistry"
+	"github.com/sysblocks/sysblocks/wsregistry/memstore"
+	"github.com/sysblocks/sysblocks/wsregistry/storetest"
 )
 
-// lossy drops and duplicates deliveries at random, silently, as a
-// fire-and-forget transport or a dropped socket would.
-type lossy struct {
-	wsregistry.Transport
-	mu        sync.Mutex
-	rnd       *rand.Rand
-	drop, dup float64
-	dropped   int
-}
-
-func (l *lossy) Deliver(ctx context.Context, host string, m wsregistry.Message) error {
-	l.mu.Lock()
-	p := l.rnd.Float64()
-	if p < l.drop {
-		l.dropped++
-	}
-	l.mu.Unlock()
-	if p < l.drop {
-		return nil
-	}
-	if err := l.Transport.Deliver(ctx, host, m); err != nil {
-		return err
-	}
-	if p > 1-l.dup {
-		return l.Transport.Deliver(ctx, host, m)
-	}
-	return nil
-}
-
-// At least once, with client-side dedup: senders send concurrently (some
-// retry a send with the same ID), the transport drops and duplicates
-// pushes, the recipient's client drops off and reconnects, and some acks
-// are lost. After a final reconnect the client has accepted every message
-// exactly once and its inbox is empty.
-func TestAtLeastOnceProperty(t *testing.T) {
-	for seed := range uint64(8) {
-		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { atLeastOnce(t, seed) })
-	}
-}
-
-func atLeastOnce(t *testing.T, seed uint64) {
-	ctx := context.Background()
-	w := newWorld(t)
-	rnd := rand.New(rand.NewPCG(seed, 1))
-	tr := &lossy{Transport: w.tr, rnd: rand.New(rand.NewPCG(seed, 2)), drop: 0.3, dup: 0.1}
-	reg, router := w.host(w.store, w.inbox, tr)
-
-	client := wsregistry.NewClient(0)
-	var (
-		mu       sync.Mutex
-		accepted = make(map[string]int)
-		ackRnd   = rand.New(rand.NewPCG(seed, 3))
-	)
-	// receive is the client: dedup, then ack (sometimes the ack is lost).
-	receive := func(m wsregistry.Message) {
-		if m.To != "bob" {
-			t.Errorf("bob received a message for %s", m.To)
-		}
-		mu.Lock()
-		if client.Accept(m) {
-			accepted[m.ID]++
-		}
-		lose := ackRnd.Float64() < 0.2
-		mu.Unlock()
-		if !lose {
-			if err := router.Ack(ctx, "bob", m.Conv, m.Seq); err != nil {
-				t.Error(err)
-			}
-		}
-	}
-	resync := func() {
-		for {
-			got, err := router.Resync(ctx, "bob", client.After(), 7)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			for _, m := range got {
-				mu.Lock()
-				if client.Accept(m) {
-					accepted[m.ID]++
-				}
-				mu.Unlock()
-				if err := router.Ack(ctx, "bob", m.Conv, m.Seq); err != nil {
-					t.Error(err)
-				}
-			}
-			if len(got) < 7 {
-				return
-			}
-		}
-	}
-	connect := func() func() {
-		stop := w.tr.Listen("hostB", func(_ context.Context, m wsregistry.Message) error {
-			receive(m)
-			return nil
-		})
-		if _, err := reg.Register(ctx, "bob", "phone", "hostB"); err != nil {
-			t.Fatal(err)
-		}
-		resync()
-		return stop
-	}
-
-	const senders, perSender = 8, 40
-	var sentMu sync.Mutex
-	sent := make(map[string]bool)
-	var wg sync.WaitGroup
-	for s := range senders {
-		from := fmt.Sprintf("user%d", s)
-		conv := fmt.Sprintf("conv%d", s%3) // conversations shared by senders
-		retry := s%2 == 0
-		wg.Go(func() {
-			for i := range perSender {
-				id := fmt.Sprintf("%s-%d", from, i)
-				m, err := router.Send(ctx, wsregistry.Message{ID: id, Conv: conv, From: from, To: "bob", Body: []byte(id)})
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				if retry && i%5 == 0 { // the sender did not see the reply and retries
-					if _, err := router.Send(ctx, wsregistry.Message{ID: id, Conv: conv, From: from, To: "bob", Body: []byte(id)}); err != nil {
-						t.Error(err)
-					}
-				}
-				sentMu.Lock()
-				sent[m.ID] = true
-				sentMu.Unlock()
-			}
-		})
-	}
-	// The client drops off and comes back while the senders run.
-	stop := connect()
-	for range 30 {
-		time.Sleep(time.Duration(rnd.IntN(300)) * time.Microsecond)
-		stop()
-		if rnd.IntN(2) == 0 {
-			if err := reg.Unregister(ctx, "bob", "phone", "hostB"); err != nil {
-				t.Fatal(err)
-			}
-		}
-		stop = connect()
-	}
-	wg.Wait()
-	stop()
-	stop = connect()
-	defer stop()
-
-	if len(sent) != senders*perSender {
-		t.Fatalf("sent %d; want %d", len(sent), senders*perSender)
-	}
-	for id := range sent {
-		if accepted[id] != 1 {
-			t.Errorf("message %s accepted %d times; want 1", id, accepted[id])
-		}
-	}
-	if len(accepted) != len(sent) {
-		t.Errorf("accepted %d distinct IDs; want %d", len(accepted), len(sent))
-	}
-	if n := w.inbox.Len("bob"); n != 0 {
-		t.Errorf("inbox holds %d messages after the final resync; want 0", n)
-	}
-	if tr.dropped == 0 {
-		t.Error("the transport dropped nothing: the property was not exercised")
-	}
+// The delivery cases of storetest on the memory adapters: both race
+// interleavings, and at-least-once delivery with dedup under lost pushes,
+// lost acks, retries and reconnects.
+func TestRouterMemory(t *testing.T) {
+	store, inbox, seq, tr := memstore.New(), memstore.NewInbox(), memstore.NewSequencer(), memstore.NewTransport()
+	storetest.RunRouter(t, storetest.Deployment{
+		Store:     func(testing.TB) wsregistry.Store { return store },
+		Inbox:     func(testing.TB) wsregistry.Inbox { return inbox },
+		Sequencer: func(testing.TB) wsregistry.Sequencer { return seq },
+		Transport: func(testing.TB) wsregistry.Transport { return tr },
+		Listen: func(_ testing.TB, host string, h wsregistry.Handler) func() {
+			return tr.Listen(host, h)
+		},
+	})
 }
 
 // A cached lookup that names a host the user left is proved stale by the
