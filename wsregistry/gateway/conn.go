@@ -74,6 +74,12 @@ func (c *Conn) send(m outMsg) error {
 		}
 		return ErrQueueFull
 	}
+	if c.head > 0 && len(c.queue) == cap(c.queue) {
+		// Reuse the slots already written instead of growing the array.
+		n := copy(c.queue, c.queue[c.head:])
+		clear(c.queue[n:])
+		c.queue, c.head = c.queue[:n], 0
+	}
 	c.queue = append(c.queue, m)
 	c.startWriterLocked()
 	c.mu.Unlock()

@@ -331,7 +331,7 @@ func TestSlowClientDropped(t *testing.T) {
 // A peer that stops answering pings is dropped; a live one stays.
 func TestHeartbeatDetectsDeadPeer(t *testing.T) {
 	h := newRecorder()
-	f := newFixture(t, h, &Options{PingInterval: 20 * time.Millisecond, PongTimeout: 50 * time.Millisecond})
+	f := newFixture(t, h, &Options{PingInterval: 20 * time.Millisecond, PongTimeout: time.Second})
 	pings := make(chan struct{}, 100)
 	live := f.dial("live", &websocket.DialOptions{OnPingReceived: func(context.Context, []byte) bool {
 		select {
@@ -687,5 +687,30 @@ func TestWriteTimeoutDrops(t *testing.T) {
 	}
 	if s := f.gw.Stats(); s.Open != 0 || s.Dropped != 0 || s.WriteTimeout != 1 {
 		t.Errorf("Stats = %+v; want Open 0, WriteTimeout 1 and no queue overflow", s)
+	}
+}
+
+// The queue array stays bounded by QueueSize while the writer never
+// catches up completely.
+func TestQueueDoesNotGrow(t *testing.T) {
+	g := &Gateway{o: Options{QueueSize: 8}}
+	c := &Conn{g: g, writing: true} // a writer is running: nothing drains but the test
+	for i := range 10000 {
+		if err := c.Send([]byte("m")); err != nil {
+			t.Fatalf("send %d: %v", i, err)
+		}
+		if i%2 == 1 { // the writer takes one message for every two sent, then catches up
+			c.mu.Lock()
+			c.head++
+			c.mu.Unlock()
+		}
+		if len(c.queue)-c.head >= 6 {
+			c.mu.Lock()
+			c.head = len(c.queue) - 1
+			c.mu.Unlock()
+		}
+		if cap(c.queue) > 2*g.o.QueueSize {
+			t.Fatalf("after %d sends the queue array holds %d slots for a queue of %d", i+1, cap(c.queue), g.o.QueueSize)
+		}
 	}
 }
