@@ -38,18 +38,25 @@
 // interleavings.
 //
 // Delivery is at least once. A message stays in the inbox until the
-// recipient acknowledges it ([Router.Ack]); pushes may be lost (a host
-// crashes, a socket drops) and are then recovered by the next resync; a
-// message may arrive twice (push and resync, or a sender retrying with the
-// same ID), so clients deduplicate by ID ([Client]). As in centrifuge's
-// history recovery, the client names its position in each stream and the
-// server sends what follows; here the stream is the recipient's unacked
-// inbox, which is complete by construction, so recovery never reports a
-// gap. Sequence numbers are per conversation and shared by its members: a
-// client counts its own messages ([Client.Sent]) to know its position. A
-// sequence number taken by a send that then failed leaves a gap; a client
-// whose position stops at a gap only receives again what it has not
-// acknowledged.
+// recipient acknowledges it ([Router.Ack], one message at a time); pushes
+// may be lost (a host crashes, a socket drops, pub/sub drops while a
+// subscription reconnects) and are recovered by the next resync; a
+// message may arrive twice (push and resync, or a sender retrying with
+// the same ID), so clients deduplicate by ID ([Client]). As in
+// centrifuge's history recovery, the client names its position in each
+// stream and the server sends what follows; here the stream is the
+// recipient's unacknowledged inbox, which is complete by construction, so
+// recovery never has to report a gap the way centrifuge does when its
+// bounded history (or its epoch) no longer covers the client's offset.
+// Sequence numbers are per conversation and shared by its members: a
+// client counts the messages it received and those it sent ([Client.Sent])
+// and sends, per conversation, the highest sequence up to which it has
+// them all ([Client.After]). That position is also a cumulative
+// acknowledgement: Resync deletes what the inbox still holds at or below
+// it (deliveries whose acks were lost). A sequence number taken by a send
+// that then failed leaves a gap where the client's position stops; it
+// keeps working, since everything above it that the client acknowledged
+// has left the inbox.
 //
 // Presence is a lookup; last seen is a [LastSeenStore], fed through
 // Options.OnSeen, which package wsregistry/lastseen wires to Kafka (the
@@ -71,7 +78,14 @@
 // registered on another host less than CacheTTL ago while this host had a
 // cached answer (its resync after registering returns everything stored
 // until then; later messages reach it on its next resync or when the cache
-// entry ends). Order across conversations.
+// entry ends). Order across conversations. Safety when the [Sequencer]
+// loses its state: sequences must never go backwards (run Redis with
+// append-only persistence), because a client's position is also an
+// acknowledgement. A position beyond a conversation's last sequence is
+// refused with a [*ConversationError] and deletes nothing; the client
+// then drops its position for that conversation and resyncs from 0 (its
+// deduplication absorbs the repeats), as a centrifuge client does when the
+// stream's epoch changed.
 //
 // # Adapters
 //

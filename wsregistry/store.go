@@ -78,6 +78,8 @@ type Inbox interface {
 // Sequencer hands out per-conversation sequence numbers: 1, 2, 3, ...
 // without duplicates, across processes. A number handed out by Next and
 // never stored (its sender failed) leaves a gap, which clients tolerate.
+// Sequences must survive restarts: a client's resync position is also an
+// acknowledgement of everything at or below it.
 type Sequencer interface {
 	// Next returns the next sequence number of conv, starting at 1.
 	Next(ctx context.Context, conv string) (uint64, error)
