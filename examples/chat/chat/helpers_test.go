@@ -133,10 +133,11 @@ type client struct {
 	frames chan chat.Out
 	closed chan error
 
-	mu    sync.Mutex
-	dedup *wsregistry.Client
-	got   []chat.Out // content messages, deduplicated, in arrival order
-	noAck bool
+	mu       sync.Mutex
+	dedup    *wsregistry.Client
+	got      []chat.Out // content messages, deduplicated, in arrival order
+	dupCount int        // content messages dropped as duplicates
+	noAck    bool
 }
 
 func (e *env) client(gw int, user string) *client {
@@ -144,6 +145,8 @@ func (e *env) client(gw int, user string) *client {
 	c.connect(e.urls[gw])
 	return c
 }
+
+func newDedup() *wsregistry.Client { return wsregistry.NewClient(0) }
 
 func wsURL(base, token string) string {
 	return "ws" + strings.TrimPrefix(base, "http") + "/ws?token=" + token
@@ -192,6 +195,8 @@ func (c *client) read(ws *websocket.Conn, frames chan chat.Out, closed chan erro
 			content := f.Kind == chat.KindText || f.Kind == chat.KindMedia
 			if fresh && content {
 				c.got = append(c.got, f)
+			} else if content {
+				c.dupCount++
 			}
 			noAck := c.noAck
 			c.mu.Unlock()
@@ -272,7 +277,9 @@ func (c *client) contents() []chat.Out {
 }
 
 func isMsg(kind, ref string) func(chat.Out) bool {
-	return func(f chat.Out) bool { return f.Type == "msg" && f.Kind == kind && (ref == "" || f.Ref == ref || f.ID == ref) }
+	return func(f chat.Out) bool {
+		return f.Type == "msg" && f.Kind == kind && (ref == "" || f.Ref == ref || f.ID == ref)
+	}
 }
 
 var pngBytes = func() []byte {
