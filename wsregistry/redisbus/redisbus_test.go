@@ -28,6 +28,10 @@ func TestMain(m *testing.M) {
 		child()
 		return
 	}
+	if os.Getenv("WSR_SENDER_ADDR") != "" {
+		sender()
+		return
+	}
 	goleak.VerifyTestMain(m)
 }
 
