@@ -27,7 +27,7 @@ func BenchmarkSearch(b *testing.B) {
 	for _, mode := range []struct {
 		name string
 		opts *search.Options
-	}{{"deletes", nil}, {"walk", &search.Options{TypoIndex: search.SortedWalk}}} {
+	}{{"deletes", nil}, {"deletes-strict", &search.Options{StrictTypos: true}}, {"walk", &search.Options{TypoIndex: search.SortedWalk}}} {
 		ix, _ := catalogue(b, 20000, mode.opts)
 		for _, q := range []search.Query{
 			{Text: "airprot"}, {Text: "grand hotel paris"}, {Text: "seasid gardn", MinWords: 1},

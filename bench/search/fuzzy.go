@@ -159,45 +159,82 @@ type fuzzyResult struct {
 	heapBytes, disk   int64
 	build             time.Duration
 	extra             string
+	// rank[i] is the 0-based position of pair i's word among the first
+	// 10 hits, -1 when absent; top[i] holds those hits.
+	rank []int
+	top  [][]int
 }
 
-func runEngine(name string, e engine, words []string, pairs []pair) (fuzzyResult, error) {
-	r := fuzzyResult{name: name, queries: len(pairs)}
-	before := heapInUse()
-	start := time.Now()
-	if err := e.build(words); err != nil {
-		return r, fmt.Errorf("%s: build: %w", name, err)
-	}
-	r.build = time.Since(start)
-	r.heapBytes = int64(heapInUse()) - int64(before)
-	r.disk = e.diskBytes()
-	hits1, hits10 := 0, 0
-	start = time.Now()
-	for _, p := range pairs {
-		got, err := e.query(p.typo, 10)
-		if err != nil {
-			return r, fmt.Errorf("%s: query %q: %w", name, p.typo, err)
+// queryChunk is how many queries one engine answers before the next takes
+// its turn (see runEngines).
+const queryChunk = 500
+
+// runEngines builds every engine, one after the other (each one's heap is
+// what its build added), then times their queries in turns of queryChunk
+// queries, so that a change of load on a shared machine slows every
+// engine alike and the ratios stay meaningful.
+func runEngines(names []string, es []engine, words []string, pairs [][]pair) ([]fuzzyResult, error) {
+	rs := make([]fuzzyResult, len(es))
+	for i, e := range es {
+		r := &rs[i]
+		*r = fuzzyResult{name: names[i], queries: len(pairs[i]), rank: make([]int, len(pairs[i])), top: make([][]int, len(pairs[i]))}
+		before := heapInUse()
+		start := time.Now()
+		if err := e.build(words); err != nil {
+			return nil, fmt.Errorf("%s: build: %w", names[i], err)
 		}
-		for i, id := range got {
-			if strings.EqualFold(words[id], p.word) {
-				if i == 0 {
-					hits1++
-				}
-				hits10++
-				break
+		r.build = time.Since(start)
+		r.heapBytes = int64(heapInUse()) - int64(before)
+		r.disk = e.diskBytes()
+	}
+	hits1, hits10 := make([]int, len(es)), make([]int, len(es))
+	elapsed := make([]time.Duration, len(es))
+	for lo := 0; ; lo += queryChunk {
+		more := false
+		for i, e := range es {
+			ps := pairs[i]
+			if lo >= len(ps) {
+				continue
 			}
+			more = true
+			r := &rs[i]
+			start := time.Now()
+			for pi := lo; pi < min(lo+queryChunk, len(ps)); pi++ {
+				p := ps[pi]
+				got, err := e.query(p.typo, 10)
+				if err != nil {
+					return nil, fmt.Errorf("%s: query %q: %w", r.name, p.typo, err)
+				}
+				r.rank[pi], r.top[pi] = -1, got
+				for k, id := range got {
+					if strings.EqualFold(words[id], p.word) {
+						if k == 0 {
+							hits1[i]++
+						}
+						hits10[i]++
+						r.rank[pi] = k
+						break
+					}
+				}
+			}
+			elapsed[i] += time.Since(start)
+		}
+		if !more {
+			break
 		}
 	}
-	elapsed := time.Since(start)
-	r.qps = float64(len(pairs)) / elapsed.Seconds()
-	r.recall1 = float64(hits1) / float64(len(pairs))
-	r.recall10 = float64(hits10) / float64(len(pairs))
-	if se, ok := e.(*sysEngine); ok {
-		st := se.ix.Stats()
-		r.extra = fmt.Sprintf("terms %d, delete keys %d, links %d; estimated bytes: terms %s, postings %s, deletes %s, docs %s",
-			st.Terms, st.DeleteKeys, st.DeleteLinks, mib(st.TermBytes), mib(st.PostingBytes), mib(st.DeleteBytes), mib(st.DocBytes))
+	for i, e := range es {
+		r := &rs[i]
+		r.qps = float64(r.queries) / elapsed[i].Seconds()
+		r.recall1 = float64(hits1[i]) / float64(r.queries)
+		r.recall10 = float64(hits10[i]) / float64(r.queries)
+		if se, ok := e.(*sysEngine); ok {
+			st := se.ix.Stats()
+			r.extra = fmt.Sprintf("terms %d, delete keys %d, links %d; estimated bytes: terms %s, postings %s, deletes %s, docs %s",
+				st.Terms, st.DeleteKeys, st.DeleteLinks, mib(st.TermBytes), mib(st.PostingBytes), mib(st.DeleteBytes), mib(st.DocBytes))
+		}
 	}
-	return r, nil
+	return rs, nil
 }
 
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
