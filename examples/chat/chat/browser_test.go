@@ -1,0 +1,233 @@
+package chat_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/sysblocks/sysblocks/internal/testenv"
+)
+
+// cdp is a minimal Chrome DevTools Protocol client over the browser's
+// websocket: commands with ids, answers matched by id, events ignored.
+type cdp struct {
+	t    *testing.T
+	ws   *websocket.Conn
+	mu   sync.Mutex
+	next int
+	wait map[int]chan json.RawMessage
+}
+
+func (c *cdp) run() {
+	for {
+		_, b, err := c.ws.Read(context.Background())
+		if err != nil {
+			return
+		}
+		var m struct {
+			ID     int             `json:"id"`
+			Result json.RawMessage `json:"result"`
+			Error  json.RawMessage `json:"error"`
+		}
+		if json.Unmarshal(b, &m) != nil || m.ID == 0 {
+			continue
+		}
+		c.mu.Lock()
+		ch := c.wait[m.ID]
+		delete(c.wait, m.ID)
+		c.mu.Unlock()
+		if m.Error != nil {
+			ch <- append(json.RawMessage(`{"cdpError":`), append(m.Error, '}')...)
+		} else {
+			ch <- m.Result
+		}
+	}
+}
+
+func (c *cdp) call(session, method string, params any, out any) {
+	c.t.Helper()
+	c.mu.Lock()
+	c.next++
+	id := c.next
+	ch := make(chan json.RawMessage, 1)
+	c.wait[id] = ch
+	c.mu.Unlock()
+	msg := map[string]any{"id": id, "method": method, "params": params}
+	if session != "" {
+		msg["sessionId"] = session
+	}
+	b, _ := json.Marshal(msg)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := c.ws.Write(ctx, websocket.MessageText, b); err != nil {
+		c.t.Fatalf("cdp %s: %v", method, err)
+	}
+	select {
+	case res := <-ch:
+		if strings.HasPrefix(string(res), `{"cdpError"`) {
+			c.t.Fatalf("cdp %s: %s", method, res)
+		}
+		if out != nil {
+			if err := json.Unmarshal(res, out); err != nil {
+				c.t.Fatalf("cdp %s: %v", method, err)
+			}
+		}
+	case <-ctx.Done():
+		c.t.Fatalf("cdp %s: no answer", method)
+	}
+}
+
+// page is one tab in its own browser context (its own storage).
+type page struct {
+	c       *cdp
+	session string
+	name    string
+}
+
+func (c *cdp) open(name, url string) *page {
+	var bc struct{ BrowserContextID string }
+	c.call("", "Target.createBrowserContext", map[string]any{}, &bc)
+	var tg struct{ TargetID string }
+	c.call("", "Target.createTarget", map[string]any{"url": url, "browserContextId": bc.BrowserContextID}, &tg)
+	var at struct{ SessionID string }
+	c.call("", "Target.attachToTarget", map[string]any{"targetId": tg.TargetID, "flatten": true}, &at)
+	return &page{c: c, session: at.SessionID, name: name}
+}
+
+// eval evaluates a JavaScript expression in the page and returns its value.
+func (p *page) eval(expr string) any {
+	p.c.t.Helper()
+	var res struct {
+		Result struct {
+			Value any `json:"value"`
+		} `json:"result"`
+		ExceptionDetails any `json:"exceptionDetails"`
+	}
+	p.c.call(p.session, "Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true, "awaitPromise": true}, &res)
+	if res.ExceptionDetails != nil {
+		return nil
+	}
+	return res.Result.Value
+}
+
+// until polls expr until it is true.
+func (p *page) until(what, expr string) {
+	p.c.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if v, _ := p.eval(expr).(bool); v {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	p.c.t.Fatalf("%s: %s never became true (%s)", p.name, what, expr)
+}
+
+func js(s string) string { b, _ := json.Marshal(s); return string(b) }
+
+func (p *page) login(user string) {
+	p.until("page loaded", `!!document.getElementById("login")`)
+	p.eval(`document.getElementById("user").value = ` + js(user) + `;
+		document.getElementById("password").value = "pw-` + user + `";
+		document.getElementById("login").requestSubmit(); true`)
+	p.until("connected", `document.getElementById("status").dataset.state === "online"`)
+}
+
+func (p *page) openChat(peer string) {
+	p.eval(`document.getElementById("peer").value = ` + js(peer) + `; document.getElementById("new-chat").requestSubmit(); true`)
+}
+
+func (p *page) write(text string) {
+	p.eval(`document.getElementById("text").value = ` + js(text) + `; document.getElementById("compose").requestSubmit(); true`)
+}
+
+func tickOf(text string) string {
+	return `(() => { const m = [...document.querySelectorAll(".msg.mine")].find((d) => d.querySelector(".text").textContent === ` +
+		js(text) + `); return m ? m.querySelector(".ticks").dataset.state : ""; })()`
+}
+
+// TestChromiumTwoGateways: alice's page is served by gateway 1 and bob's by
+// gateway 2, in headless Chromium. Alice writes; her message shows one tick
+// (stored), then two (delivered to bob's page, which has not opened the
+// chat), then read when bob opens it; bob's reply reaches alice.
+func TestChromiumTwoGateways(t *testing.T) {
+	bin := testenv.Chromium(t)
+	e := start(t, memoryStack(t), 2, nil)
+	login(t, e.urls[1], "bob") // accounts exist before the pages log in
+	login(t, e.urls[0], "alice")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	args := append(testenv.ChromiumArgs(t.TempDir()), "--remote-debugging-port=0", "about:blank")
+	cmd := exec.CommandContext(ctx, bin, args...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
+	sc := bufio.NewScanner(stderr)
+	devtools := ""
+	for sc.Scan() {
+		if _, u, ok := strings.Cut(sc.Text(), "DevTools listening on "); ok {
+			devtools = strings.TrimSpace(u)
+			break
+		}
+	}
+	if devtools == "" {
+		t.Fatalf("chromium printed no DevTools address: %v", sc.Err())
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	ws, _, err := websocket.Dial(ctx, devtools, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.SetReadLimit(64 << 20)
+	defer ws.CloseNow()
+	c := &cdp{t: t, ws: ws, wait: map[int]chan json.RawMessage{}}
+	go c.run()
+
+	alice := c.open("alice", e.urls[0]+"/?gateways="+e.urls[0])
+	bob := c.open("bob", e.urls[1]+"/?gateways="+e.urls[1])
+	alice.login("alice")
+	bob.login("bob")
+	if h1, h2 := alice.eval(`chat.host`), bob.eval(`chat.host`); h1 == h2 {
+		t.Fatalf("both pages on host %v; want two gateways", h1)
+	}
+
+	alice.openChat("bob")
+	alice.write("hello from gateway 1")
+	alice.until("delivered tick", tickOf("hello from gateway 1")+` === "delivered"`)
+	bob.until("chat listed with an unread badge", `!!document.querySelector('#chats li[data-chat="u:alice"] .unread')`)
+
+	bob.eval(`document.querySelector('#chats li[data-chat="u:alice"]').click(); true`)
+	bob.until("message shown", `[...document.querySelectorAll(".msg.theirs .text")].some((s) => s.textContent === "hello from gateway 1")`)
+	alice.until("read tick", tickOf("hello from gateway 1")+` === "read"`)
+
+	bob.write("hi alice, from gateway 2")
+	alice.until("reply shown", `[...document.querySelectorAll(".msg.theirs .text")].some((s) => s.textContent === "hi alice, from gateway 2")`)
+	bob.until("reply read", tickOf("hi alice, from gateway 2")+` === "read"`)
+
+	// Presence: bob's page sees alice online.
+	bob.until("presence", `document.getElementById("presence").textContent === "online"`)
+
+	// Each page saw each message once.
+	for _, p := range []*page{alice, bob} {
+		if n := p.eval(`chat.log.length`); fmt.Sprint(n) != "1" {
+			t.Fatalf("%s's page logged %v messages; want 1", p.name, n)
+		}
+	}
+}
