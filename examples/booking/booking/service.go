@@ -253,7 +253,7 @@ func New(cfg Config) (*Service, error) {
 	if vttl == 0 {
 		vttl = DefaultViewTTL
 	}
-	if s.view, err = cache.New(vstore, cache.JSONCodec[View]{}, s.loadView, &cache.Options{
+	if s.view, err = cache.New(vstore, ViewCodec{}, s.loadView, &cache.Options{
 		TTL: vttl, NegativeTTL: -1, Now: s.clock, Logger: s.log,
 		IsNotFound: func(err error) bool { return errors.Is(err, ErrNotFound) },
 	}); err != nil {
