@@ -154,8 +154,8 @@ func (l *Listener) Run(ctx context.Context) error {
 			l.log.Warn("redisbus: undecodable message", "channel", msg.Channel, "err", err)
 			continue
 		}
-		_ = l.h(ctx, m)
 		l.handled.Add(1)
+		_ = l.h(ctx, m)
 	}
 }
 
