@@ -49,6 +49,8 @@
 // hotel changes again or the index is rebuilt. A search sees a change only
 // once its event is applied, and a cached result may be
 // Config.QueryCacheTTL old. A booking moved to the archive is no longer
-// found by GET /bookings/{id}; the user's history shows it. Prices are
-// shown, not charged.
+// found by GET /bookings/{id}; the user's history shows it. Putting a room
+// sets its inventory before its row, so two concurrent puts of one room
+// may leave the inventory of one and the row of the other until the next
+// put. Prices are shown, not charged.
 package booking

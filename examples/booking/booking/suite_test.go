@@ -461,6 +461,10 @@ func testBookings(t *testing.T, newStack stackFunc) {
 	if status := e.do("POST", "/bookings/"+b.ID+"/payment", booking.Payment{Status: "failure"}, &eb2); status != 409 || eb2.Error != "invalid_state" || eb2.Booking == nil || eb2.Booking.State != reservation.Booked {
 		t.Errorf("failure after success: %d %+v; want 409 invalid_state with the booked booking", status, eb2)
 	}
+	var eb3 booking.ErrorBody
+	if status := e.do("POST", "/bookings/"+b.ID+"/payment", booking.Payment{Status: "success", PaymentID: "ch_2"}, &eb3); status != 409 || eb3.Error != "duplicate_payment" || eb3.Booking == nil || eb3.Booking.PaymentID != "ch_1" {
+		t.Errorf("second, different payment: %d %+v; want 409 duplicate_payment with the booking paid by ch_1", status, eb3)
+	}
 	var got booking.BookingView
 	e.must(http.StatusOK, "GET", "/bookings/"+b.ID, nil, &got)
 	if !reflect.DeepEqual(got, paid) {
