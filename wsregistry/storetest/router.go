@@ -28,12 +28,15 @@ type Deployment struct {
 
 // RunRouter runs the delivery cases on a deployment as subtests of t: the
 // race of a recipient coming online during a send, forced in both
-// interleavings with gates inside the stores, and at-least-once delivery
+// interleavings with gates inside the stores (and, as a check that the
+// harness sees a loss, the notes' lookup-then-store order losing the
+// message in the same interleaving), and at-least-once delivery
 // with client-side deduplication while pushes are dropped and duplicated,
 // acks are lost, senders retry and the recipient reconnects.
 func RunRouter(t *testing.T, d Deployment) {
 	t.Run("RaceOnlineDuringStore", func(t *testing.T) { raceOnlineDuringStore(t, d) })
 	t.Run("RaceOnlineAfterOfflineLookup", func(t *testing.T) { raceOnlineAfterOfflineLookup(t, d) })
+	t.Run("NaiveOrderLoses", func(t *testing.T) { naiveOrderLoses(t, d) })
 	for seed := range uint64(3) {
 		t.Run(fmt.Sprint("AtLeastOnce/seed", seed), func(t *testing.T) { atLeastOnce(t, d, seed) })
 	}
@@ -100,6 +103,16 @@ func (c *collector) handle(_ context.Context, m wsregistry.Message) error {
 	return nil
 }
 
+// sendAsync sends "hi" from alice to user in a goroutine.
+func sendAsync(sender *wsregistry.Router, user string) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		_, err := sender.Send(context.Background(), wsregistry.Message{Conv: Unique("conv"), From: "alice", To: user, Body: []byte("hi")})
+		done <- err
+	}()
+	return done
+}
+
 // reconnect is what a gateway does when a client connects: register,
 // then resync.
 func reconnect(t testing.TB, reg *wsregistry.Registry, r *wsregistry.Router, user, host string) []wsregistry.Message {
@@ -119,7 +132,6 @@ func reconnect(t testing.TB, reg *wsregistry.Registry, r *wsregistry.Router, use
 // the resync runs before the message is stored, and the sender's lookup,
 // which runs after, finds the new socket and pushes.
 func raceOnlineDuringStore(t *testing.T, d Deployment) {
-	ctx := context.Background()
 	bob, host := Unique("bob"), Unique("host")
 	gate := &gatedInbox{Inbox: d.Inbox(t), entered: make(chan struct{}), release: make(chan struct{})}
 	_, sender := newHost(t, d.Store(t), gate, d.Sequencer(t), d.Transport(t))
@@ -127,11 +139,7 @@ func raceOnlineDuringStore(t *testing.T, d Deployment) {
 	box := newCollector()
 	defer d.Listen(t, host, box.handle)()
 
-	done := make(chan error)
-	go func() {
-		_, err := sender.Send(ctx, wsregistry.Message{Conv: Unique("conv"), From: "alice", To: bob, Body: []byte("hi")})
-		done <- err
-	}()
+	done := sendAsync(sender, bob)
 	<-gate.entered // the sender holds a sequence number and is storing
 	if got := reconnect(t, bobReg, bobRouter, bob, host); len(got) != 0 {
 		t.Fatalf("resync before the store: got %d messages; want 0", len(got))
@@ -153,7 +161,6 @@ func raceOnlineDuringStore(t *testing.T, d Deployment) {
 // online before the send ends. The message was stored before the lookup,
 // so his resync returns it.
 func raceOnlineAfterOfflineLookup(t *testing.T, d Deployment) {
-	ctx := context.Background()
 	bob, host := Unique("bob"), Unique("host")
 	gate := &gatedList{Store: d.Store(t), entered: make(chan []wsregistry.Conn, 1), release: make(chan struct{})}
 	_, sender := newHost(t, gate, d.Inbox(t), d.Sequencer(t), d.Transport(t))
@@ -161,11 +168,7 @@ func raceOnlineAfterOfflineLookup(t *testing.T, d Deployment) {
 	box := newCollector()
 	defer d.Listen(t, host, box.handle)()
 
-	done := make(chan error)
-	go func() {
-		_, err := sender.Send(ctx, wsregistry.Message{Conv: Unique("conv"), From: "alice", To: bob, Body: []byte("hi")})
-		done <- err
-	}()
+	done := sendAsync(sender, bob)
 	if conns := <-gate.entered; len(conns) != 0 {
 		t.Fatalf("sender's lookup: got %+v; want bob offline", conns)
 	}
@@ -179,6 +182,37 @@ func raceOnlineAfterOfflineLookup(t *testing.T, d Deployment) {
 	}
 	if st := sender.Stats(); st.Offline != 1 || st.Pushed != 0 {
 		t.Errorf("sender stats %+v; want Offline 1, Pushed 0", st)
+	}
+}
+
+// The order the notes describe (look up, find the user offline, then
+// store) loses the message in the same interleaving, on the same
+// backends: this checks that the cases above can see a loss.
+func naiveOrderLoses(t *testing.T, d Deployment) {
+	ctx := context.Background()
+	bob, conv := Unique("bob"), Unique("conv")
+	store, inbox, seq := d.Store(t), d.Inbox(t), d.Sequencer(t)
+	bobReg, bobRouter := d.host(t)
+	conns, err := store.List(ctx, bob, time.Now()) // the sender's lookup: offline
+	if err != nil || len(conns) != 0 {
+		t.Fatalf("lookup: %v %v", conns, err)
+	}
+	got := reconnect(t, bobReg, bobRouter, bob, Unique("host")) // bob comes online and resyncs
+	n, err := seq.Next(ctx, conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := wsregistry.Message{ID: Unique("m"), Conv: conv, From: "alice", To: bob, Seq: n, Kind: "text", At: time.Now().UTC().Truncate(time.Millisecond)}
+	if err := inbox.Append(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 0 {
+		t.Fatalf("naive order: bob's resync got %d messages; want 0", len(got))
+	}
+	// Bob is online after an empty resync and nobody pushes: the message
+	// waits until his next reconnect.
+	if left, err := inbox.Scan(ctx, bob, wsregistry.Position{}, 10); err != nil || len(left) != 1 {
+		t.Fatalf("inbox: %d messages, %v; want the one stored late", len(left), err)
 	}
 }
 
