@@ -854,6 +854,26 @@ func (s *Service) registerStats() {
 		return map[string]float64{"hits": float64(st.Hits), "misses": float64(st.Misses), "loads": float64(st.Loads),
 			"store_errors": float64(st.StoreErrors)}
 	}, "hits", "misses", "loads", "store_errors")
+	if s.feed != nil {
+		s.ops.AddStats("booking_search_feed", "hotel change events applied to the index", func() map[string]float64 {
+			st := s.feed.Stats()
+			return map[string]float64{"applied": float64(st.Applied), "stale": float64(st.Stale),
+				"invalid": float64(st.Invalid), "commits": float64(st.Commits)}
+		}, "applied", "stale", "invalid", "commits")
+	}
+	if s.sub != nil {
+		s.ops.AddStats("booking_view_events", "booking events invalidating management views", func() map[string]float64 {
+			st := s.sub.Stats()
+			return map[string]float64{"fetched": float64(st.Fetched), "handled": float64(st.Handled),
+				"failures": float64(st.Failures), "committed": float64(st.Committed), "commit_errors": float64(st.CommitErrors)}
+		}, "fetched", "handled", "failures", "committed", "commit_errors")
+	}
+	if s.arch != nil {
+		s.ops.AddStats("booking_archive", "finished bookings moved to the history store", func() map[string]float64 {
+			st := s.arch.Stats()
+			return map[string]float64{"passes": float64(st.Passes), "errors": float64(st.Errors), "moved": float64(st.Moved)}
+		}, "passes", "errors", "moved")
+	}
 	s.ops.AddStats("booking_search", "hotel search index", func() map[string]float64 {
 		st := s.index.Stats()
 		return map[string]float64{"docs": float64(st.Docs), "applied": float64(st.Applied), "stale": float64(st.Stale),
