@@ -6,7 +6,7 @@
 // waits until all are held, and reads the server's memory: live heap and
 // goroutine stacks from runtime/metrics after a GC, and RSS from
 // /proc/self/status, each minus the same figure before the first connection
-// and divided by N. The implementations, measured in the same run:
+// and divided by the connections held. The implementations, measured in the same run:
 //
 //	gateway  wsregistry/gateway: a reader goroutine per connection, a writer
 //	         goroutine only while messages are queued, heartbeats on a timer
@@ -410,7 +410,13 @@ func measure(impl string, n, servers, perClient int, hold time.Duration) (result
 		r.got = add(r.got, m)
 	}
 	if r.got.Open != int64(n) {
-		return r, fmt.Errorf("servers report %d open connections; want %d", r.got.Open, n)
+		// A connection can end between the clients' report and the reading
+		// (a heartbeat that timed out on the loaded machine): divide by what
+		// is held, and say so.
+		log.Printf("conns: %s: servers hold %d of the %d connections the clients opened", impl, r.got.Open, n)
+	}
+	if r.got.Open <= 0 {
+		return r, errors.New("no connection held")
 	}
 	return r, nil
 }
@@ -430,7 +436,7 @@ func add(a, b mem) mem {
 	return mem{a.Heap + b.Heap, a.Stacks + b.Stacks, a.GoTotal + b.GoTotal, a.RSS + b.RSS, a.Goroutines + b.Goroutines, a.Open + b.Open}
 }
 
-func per(after, before uint64, n int) float64 {
+func per(after, before uint64, n int64) float64 {
 	return (float64(after) - float64(before)) / float64(n) / 1024
 }
 
@@ -439,15 +445,15 @@ func report(rows []result) {
 	fmt.Printf("|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		fmt.Printf("| %s | %d | %d | %.1fs | %.2f | %.2f | %.2f | %.2f | %.2f |\n", r.impl, r.servers, r.got.Open, r.connect.Seconds(),
-			per(r.got.Heap, r.base.Heap, r.n), per(r.got.Stacks, r.base.Stacks, r.n), per(r.got.GoTotal, r.base.GoTotal, r.n),
-			per(r.got.RSS, r.base.RSS, r.n), float64(r.got.Goroutines-r.base.Goroutines)/float64(r.n))
+			per(r.got.Heap, r.base.Heap, r.got.Open), per(r.got.Stacks, r.base.Stacks, r.got.Open), per(r.got.GoTotal, r.base.GoTotal, r.got.Open),
+			per(r.got.RSS, r.base.RSS, r.got.Open), float64(r.got.Goroutines-r.base.Goroutines)/float64(r.got.Open))
 	}
 	if len(rows) > 1 {
 		b := rows[len(rows)-1]
 		for _, r := range rows[:len(rows)-1] {
 			fmt.Printf("%s / %s: RSS per connection %.2fx, Go total %.2fx\n", r.impl, b.impl,
-				per(r.got.RSS, r.base.RSS, r.n)/per(b.got.RSS, b.base.RSS, b.n),
-				per(r.got.GoTotal, r.base.GoTotal, r.n)/per(b.got.GoTotal, b.base.GoTotal, b.n))
+				per(r.got.RSS, r.base.RSS, r.got.Open)/per(b.got.RSS, b.base.RSS, b.got.Open),
+				per(r.got.GoTotal, r.base.GoTotal, r.got.Open)/per(b.got.GoTotal, b.base.GoTotal, b.got.Open))
 		}
 	}
 }
