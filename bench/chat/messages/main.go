@@ -361,7 +361,7 @@ func pubsub(ctx context.Context, addr string, pairs, n, window int, prefix strin
 		for {
 			m, err := ps.ReceiveMessage(ctx)
 			if err != nil {
-				if !errors.Is(err, redis.ErrClosed) {
+				if !errors.Is(err, redis.ErrClosed) && got.Load() < int64(pairs*n) {
 					log.Print(err)
 				}
 				return
