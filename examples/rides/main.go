@@ -1,7 +1,8 @@
 // Command rides is the ride-hailing service of the design notes (Ola/Uber):
 // a rider API (cabs nearby, ETA and price with surge, book, cancel), a
 // driver API over websocket (location pings, offers, accept), a trip
-// service (current trips, history), a location history and a live map.
+// service (current trips, archived to a history), a location history and a
+// live map.
 //
 //	go run ./examples/rides                  # memory mode, no servers
 //	go run ./examples/rides -backend=real    # Redis, MariaDB, Cassandra, Kafka from SYSBLOCKS_*
@@ -51,7 +52,8 @@ func run(ctx context.Context, args []string) error {
 		k            = fs.Int("k", 10, "drivers per broadcast round")
 		radius       = fs.Float64("radius", 3000, "dispatch radius in meters")
 		speed        = fs.Float64("speed", 30, "straight-line ETA model: city speed in km/h")
-		retain       = fs.Duration("retain", rides.DefaultRetain, "how long ended trips stay in the current-trips store")
+		archiveAge   = fs.Duration("archive-age", rides.DefaultArchiveAge, "how long ended trips stay in the current-trips store before the archiver moves them to the archive")
+		archiveEvery = fs.Duration("archive-interval", rides.DefaultArchiveInterval, "period of the archiver (and of the check for lost dispatches)")
 		mapLat       = fs.Float64("map-lat", rides.DefaultMapLat, "centre of the map page")
 		mapLng       = fs.Float64("map-lng", rides.DefaultMapLng, "centre of the map page")
 		redisAddr    = fs.String("redis-addr", env.RedisAddr, "real mode: Redis for positions and claims (SYSBLOCKS_REDIS_ADDR)")
@@ -103,8 +105,8 @@ func run(ctx context.Context, args []string) error {
 		Dispatch: geogrid.DispatchOptions{
 			Radius: *radius, K: *k, OfferTimeout: *offerTimeout, Rounds: *rounds,
 		},
-		ETA:    geogrid.StraightLine{Speed: *speed / 3.6},
-		Retain: *retain, MapLat: *mapLat, MapLng: *mapLng,
+		ETA:        geogrid.StraightLine{Speed: *speed / 3.6},
+		ArchiveAge: *archiveAge, ArchiveInterval: *archiveEvery, MapLat: *mapLat, MapLng: *mapLng,
 		Logger: log, Ops: o,
 	}
 	stack.Apply(&cfg)

@@ -1,7 +1,7 @@
 // Package backends assembles the storage of the rides example in its two
 // modes: everything in process memory, or the real setup of the design
 // notes (driver positions and dispatch claims in Redis, current trips in
-// MariaDB, trip and location history in Cassandra, location pings and trip
+// MariaDB, archived trips and location history in Cassandra, location pings and trip
 // events through Kafka). It creates what it needs on the servers (table,
 // keyspace and tables, topics) idempotently.
 package backends
@@ -11,7 +11,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"github.com/sysblocks/sysblocks/internal/dial"
 	"os"
 	"strings"
 	"time"
@@ -21,6 +20,9 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/sysblocks/sysblocks/archive"
+	archcql "github.com/sysblocks/sysblocks/archive/cqlstore"
+	archmem "github.com/sysblocks/sysblocks/archive/memstore"
 	"github.com/sysblocks/sysblocks/events"
 	"github.com/sysblocks/sysblocks/events/kafkabus"
 	"github.com/sysblocks/sysblocks/events/membus"
@@ -31,6 +33,7 @@ import (
 	"github.com/sysblocks/sysblocks/geogrid"
 	"github.com/sysblocks/sysblocks/geogrid/memindex"
 	"github.com/sysblocks/sysblocks/geogrid/redisindex"
+	"github.com/sysblocks/sysblocks/internal/dial"
 	"github.com/sysblocks/sysblocks/internal/ops"
 )
 
@@ -40,6 +43,9 @@ const (
 	DefaultGroup       = "rides-location-history"
 	DefaultRedisPrefix = "{rides}:grid"
 	DefaultPartitions  = 6
+	// ArchiveTable is the Cassandra table of archived trips
+	// (archive/cqlstore).
+	ArchiveTable = "rides_trips_archive"
 )
 
 // DefaultSegmentation is the grid of the example: the geogrid defaults
@@ -102,7 +108,7 @@ type Stack struct {
 	Index     geogrid.Index
 	Claims    geogrid.Claims
 	Trips     rides.TripStore
-	History   rides.History
+	Archive   archive.Store
 	Locations rides.Locations
 	Events    events.Sender
 	Receiver  events.Receiver
@@ -117,7 +123,7 @@ type Stack struct {
 // Apply copies the stack into cfg and registers its health checks with
 // cfg.Ops when set.
 func (st *Stack) Apply(cfg *rides.Config) {
-	cfg.Index, cfg.Claims, cfg.Trips, cfg.History, cfg.Locations = st.Index, st.Claims, st.Trips, st.History, st.Locations
+	cfg.Index, cfg.Claims, cfg.Trips, cfg.Archive, cfg.Locations = st.Index, st.Claims, st.Trips, st.Archive, st.Locations
 	cfg.Events, cfg.LocationReceiver = st.Events, st.Receiver
 	cfg.LocationTopic, cfg.TripTopic = st.LocationTopic, st.TripTopic
 	if cfg.Ops != nil {
@@ -138,7 +144,8 @@ func (st *Stack) Close() error {
 }
 
 // Memory returns the in-memory stack: memindex for positions and claims,
-// memstore for trips and histories, membus for events.
+// rides/memstore for current trips and locations, archive/memstore for
+// archived trips, membus for events.
 func Memory(s Settings) (*Stack, error) {
 	s.defaults()
 	idx, err := memindex.New(&memindex.Options{Segmentation: *s.Segmentation})
@@ -148,7 +155,7 @@ func Memory(s Settings) (*Stack, error) {
 	bus := membus.New(&membus.Options{Partitions: s.Partitions, Now: s.Now, Retention: 100_000})
 	return &Stack{
 		Index: idx, Claims: idx,
-		Trips: memstore.NewTrips(), History: memstore.NewHistory(), Locations: memstore.NewLocations(),
+		Trips: memstore.NewTrips(), Archive: archmem.New(), Locations: memstore.NewLocations(),
 		Events: bus, Receiver: bus.Receiver(s.LocationTopic, s.Group),
 		LocationTopic: s.LocationTopic, TripTopic: s.TripTopic,
 		Checks: map[string]ops.Check{},
@@ -159,7 +166,7 @@ func Memory(s Settings) (*Stack, error) {
 type Clients struct {
 	Redis     redis.UniversalClient // positions and claims (geogrid/redisindex)
 	MySQL     *sql.DB               // current trips (sqlstore)
-	Cassandra *gocql.Session        // trip and location history (cqlstore), on its keyspace
+	Cassandra *gocql.Session        // archived trips (archive/cqlstore) and location history (cqlstore), on its keyspace
 	Brokers   []string              // Kafka (events/kafkabus)
 }
 
@@ -179,8 +186,15 @@ func Real(ctx context.Context, c Clients, s Settings) (*Stack, error) {
 	if err := trips.CreateSchema(ctx); err != nil {
 		return nil, err
 	}
-	hist := cqlstore.New(c.Cassandra, &cqlstore.Options{LocationTTL: s.LocationTTL})
-	if err := hist.CreateSchema(ctx); err != nil {
+	locs := cqlstore.New(c.Cassandra, &cqlstore.Options{LocationTTL: s.LocationTTL})
+	if err := locs.CreateSchema(ctx); err != nil {
+		return nil, err
+	}
+	arch, err := archcql.New(c.Cassandra, &archcql.Options{Table: ArchiveTable})
+	if err != nil {
+		return nil, err
+	}
+	if err := arch.CreateSchema(ctx); err != nil {
 		return nil, err
 	}
 	for _, topic := range []string{s.LocationTopic, s.TripTopic} {
@@ -203,7 +217,7 @@ func Real(ctx context.Context, c Clients, s Settings) (*Stack, error) {
 	}
 	return &Stack{
 		Index: idx, Claims: idx,
-		Trips: trips, History: hist.History(), Locations: hist.Locations(),
+		Trips: trips, Archive: arch, Locations: locs.Locations(),
 		Events: sender, Receiver: recv,
 		LocationTopic: s.LocationTopic, TripTopic: s.TripTopic,
 		Checks: map[string]ops.Check{

@@ -297,7 +297,7 @@ func (s *Service) serveHistory(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	ts, err := s.RiderHistory(r.Context(), r.PathValue("rider"), limit)
+	ts, next, err := s.RiderHistory(r.Context(), r.PathValue("rider"), r.URL.Query().Get("cursor"), limit)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -306,7 +306,11 @@ func (s *Service) serveHistory(w http.ResponseWriter, r *http.Request) {
 	for i, t := range ts {
 		out[i] = s.view(t)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"trips": out})
+	body := map[string]any{"trips": out}
+	if next != "" {
+		body["next"] = next
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 func (s *Service) serveLocations(w http.ResponseWriter, r *http.Request) {

@@ -5,13 +5,11 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,63 +19,6 @@ import (
 	"github.com/sysblocks/sysblocks/examples/rides/rides"
 	"github.com/sysblocks/sysblocks/internal/testenv"
 )
-
-// flakyHistory is a History that fails while fail is set.
-type flakyHistory struct {
-	rides.History
-	fail atomic.Bool
-}
-
-func (f *flakyHistory) Put(ctx context.Context, t rides.Trip) error {
-	if f.fail.Load() {
-		return errors.New("history down")
-	}
-	return f.History.Put(ctx, t)
-}
-
-// TestHistoryRetry: a trip that ends while the history is down stays in the
-// current store, and the archiver writes it once the history is back.
-func TestHistoryRetry(t *testing.T) {
-	var fh *flakyHistory
-	e := start(t, memoryStack, rides.Config{}, func(c *rides.Config) {
-		fh = &flakyHistory{History: c.History}
-		c.History = fh
-	})
-	d := e.connect("hd")
-	d.ping(pickLat, pickLng)
-	fh.fail.Store(true)
-	tr := e.book("hr", true)
-	e.tripIn(tr.ID, "accepted")
-	d.await("assigned", func(f frame) bool { return f.Type == "assigned" })
-	d.request(map[string]any{"type": "start", "trip": tr.ID})
-	if r := d.request(map[string]any{"type": "complete", "trip": tr.ID}); r.Type != "completed" {
-		t.Fatalf("complete while the history is down: got %+v; want completed", r)
-	}
-	history := func() []tripJSON {
-		var h struct{ Trips []tripJSON }
-		e.do("GET", "/v1/riders/hr/trips", "").json(t, &h)
-		return h.Trips
-	}
-	if n := len(history()); n != 0 || e.svc.Stats()["history_errors"] != 1 {
-		t.Fatalf("history: got %d trips, %v errors; want 0 and 1", n, e.svc.Stats()["history_errors"])
-	}
-	e.clock.Advance(rides.DefaultRetain + time.Minute)
-	ctx := context.Background()
-	if _, err := e.svc.Archive(ctx); err == nil {
-		t.Fatal("Archive with the history down: got nil; want an error")
-	}
-	if got := e.trip(tr.ID); got.State != "completed" {
-		t.Fatalf("after a failed archive: got %+v; want the trip kept", got)
-	}
-	fh.fail.Store(false)
-	if n, err := e.svc.Archive(ctx); n != 1 || err != nil {
-		t.Fatalf("Archive: got %d, %v; want 1, nil", n, err)
-	}
-	if h := history(); len(h) != 1 || h[0].ID != tr.ID || h[0].State != "completed" {
-		t.Errorf("history: got %+v; want the completed trip", h)
-	}
-	e.want(e.do("GET", "/v1/trips/"+tr.ID, ""), 404, "not_found", "archived trip")
-}
 
 // crashConfig tells the child process of TestCrashDuringDispatch where the
 // real servers and the test's names are.
@@ -96,7 +37,8 @@ const crashEnv = "RIDES_CRASH_CHILD"
 // TestCrashDuringDispatch kills (SIGKILL) a rides process on the real
 // servers while a trip is offered to a driver, then starts a new process on
 // the same servers: its archiver cancels the orphaned trip as
-// dispatch_lost, the trip is in the history, and the rider can book again.
+// dispatch_lost, the trip is in the rider's history, and the rider can
+// book again.
 func TestCrashDuringDispatch(t *testing.T) {
 	if v := os.Getenv(crashEnv); v != "" {
 		crashChild(t, v)

@@ -9,16 +9,16 @@ import (
 	"github.com/sysblocks/sysblocks/internal/testenv"
 )
 
-// TestFlowReal runs the end-to-end suite on the real setup: positions and
-// claims in Redis, current trips in MariaDB, trip and location history in
-// Cassandra, pings and trip events through Kafka. Then it reads the
-// servers directly to check that the data went where the design says.
-func TestFlowReal(t *testing.T) {
+// realSetup returns a stackFunc of the real setup on fresh names (a
+// MariaDB database, a Cassandra keyspace, Kafka topics and a Redis prefix
+// of this test), and the MariaDB and Cassandra environments, to read the
+// servers directly.
+func realSetup(t *testing.T) (stackFunc, *testenv.RedisEnv, *testenv.MySQLEnv, *testenv.CassandraEnv) {
 	r := testenv.Redis(t)
 	m := testenv.MySQL(t)
 	k := testenv.Kafka(t)
 	c := testenv.Cassandra(t)
-	flowSuite(t, func(t *testing.T, s backends.Settings) *backends.Stack {
+	return func(t *testing.T, s backends.Settings) *backends.Stack {
 		s.LocationTopic, s.TripTopic = k.Topic(3), k.Topic(3)
 		s.Group = testenv.Name(t, "rides")
 		s.RedisPrefix = r.Key("grid")
@@ -30,7 +30,16 @@ func TestFlowReal(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = st.Close() })
 		return st
-	})
+	}, r, m, c
+}
+
+// TestFlowReal runs the end-to-end suite on the real setup: positions and
+// claims in Redis, current trips in MariaDB, archived trips and location
+// history in Cassandra, pings and trip events through Kafka. Then it reads
+// the servers directly to check that the data went where the design says.
+func TestFlowReal(t *testing.T) {
+	real, r, m, c := realSetup(t)
+	flowSuite(t, real)
 	if t.Failed() {
 		return
 	}
@@ -40,8 +49,8 @@ func TestFlowReal(t *testing.T) {
 	// Redis: the grid's position hash holds the drivers still connected
 	// (none: shutdown took them off), and claims were made under the prefix.
 	var rides int
-	if err := c.Session.Query(`SELECT count(*) FROM trips_by_rider WHERE rider = ?`, "r1").ScanContext(ctx, &rides); err != nil || rides != 1 {
-		t.Errorf("Cassandra trips_by_rider of r1: got %d, %v; want 1", rides, err)
+	if err := c.Session.Query(`SELECT count(*) FROM `+backends.ArchiveTable+` WHERE owner = ?`, "r1").ScanContext(ctx, &rides); err != nil || rides != 1 {
+		t.Errorf("Cassandra %s of r1: got %d, %v; want 1", backends.ArchiveTable, rides, err)
 	}
 	var pings int
 	if err := c.Session.Query(`SELECT count(*) FROM driver_locations WHERE driver = ? AND day = ?`,

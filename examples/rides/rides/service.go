@@ -15,6 +15,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/sysblocks/sysblocks/archive"
 	"github.com/sysblocks/sysblocks/events"
 	"github.com/sysblocks/sysblocks/geogrid"
 	"github.com/sysblocks/sysblocks/internal/ops"
@@ -22,20 +23,20 @@ import (
 
 // Defaults of Config fields left at zero.
 const (
-	DefaultLocationTopic = "rides.locations"
-	DefaultTripTopic     = "rides.trips"
-	DefaultRetain        = 10 * time.Minute
-	DefaultArchiveEvery  = time.Minute
-	DefaultMapLat        = 12.9716 // Bengaluru, MG Road
-	DefaultMapLng        = 77.5946
-	DefaultMapRadius     = 5000.0
-	DefaultCabsRadius    = 3000.0
-	DefaultCabsK         = 10
-	MaxRadius            = 50000.0 // meters, for cabs and the map
-	MaxK                 = 100
+	DefaultLocationTopic   = "rides.locations"
+	DefaultTripTopic       = "rides.trips"
+	DefaultArchiveAge      = 10 * time.Minute
+	DefaultArchiveInterval = time.Minute
+	DefaultMapLat          = 12.9716 // Bengaluru, MG Road
+	DefaultMapLng          = 77.5946
+	DefaultMapRadius       = 5000.0
+	DefaultCabsRadius      = 3000.0
+	DefaultCabsK           = 10
+	MaxRadius              = 50000.0 // meters, for cabs and the map
+	MaxK                   = 100
 )
 
-// Config wires a Service. Index, Claims, Trips, History, Locations and
+// Config wires a Service. Index, Claims, Trips, Archive, Locations and
 // Events are required; every other zero field means the default it
 // documents.
 type Config struct {
@@ -45,10 +46,14 @@ type Config struct {
 	// Claims decides which driver gets a trip (an atomic claim): the
 	// memindex or redisindex value again.
 	Claims geogrid.Claims
-	// Trips keeps current trips (MariaDB in the real setup), History the
-	// ended ones and Locations every ping (Cassandra).
-	Trips     TripStore
-	History   History
+	// Trips keeps current trips (MariaDB in the real setup): those in
+	// progress and those that ended less than ArchiveAge ago.
+	Trips TripStore
+	// Archive is the cold store ended trips move to (archive/cqlstore on
+	// Cassandra in the real setup, archive/memstore in memory): one
+	// partition per rider, newest first.
+	Archive archive.Store
+	// Locations keeps every ping (Cassandra in the real setup).
 	Locations Locations
 
 	// Events carries location pings and trip events (membus, or Kafka
@@ -87,13 +92,16 @@ type Config struct {
 	// Pricing sets fares and surge.
 	Pricing Pricing
 
-	// Retain is how long an ended trip stays in Trips (for the rider's
-	// and driver's apps) before the archiver removes it; it is in History
-	// from the moment it ends. Zero means DefaultRetain.
-	Retain time.Duration
-	// ArchiveEvery is the period of the archiver. Zero means
-	// DefaultArchiveEvery.
-	ArchiveEvery time.Duration
+	// ArchiveAge is how long an ended trip stays in Trips (for the
+	// rider's and driver's apps, GET /v1/trips/{id}) before the archiver
+	// moves it to Archive: the archive block's Options.Age. The rider's
+	// history lists it from the moment it ends, from either store. Zero
+	// means DefaultArchiveAge.
+	ArchiveAge time.Duration
+	// ArchiveInterval is the period of the archiver (Options.Interval),
+	// and of the check for trips whose dispatching process died. Zero
+	// means DefaultArchiveInterval.
+	ArchiveInterval time.Duration
 
 	// MapLat, MapLng and MapRadius are the default view of the map page.
 	// Zero means Bengaluru and DefaultMapRadius.
@@ -120,7 +128,9 @@ type Service struct {
 	eta       geogrid.ETA
 	pricing   Pricing
 	trips     TripStore
-	history   History
+	src       *TripSource // trips seen by the archive block
+	cold      archive.Store
+	arch      *archive.Archiver
 	locations Locations
 	batch     *events.BatchPublisher
 	sub       *events.Subscriber
@@ -129,7 +139,7 @@ type Service struct {
 
 	locTopic, tripTopic string
 	window              time.Duration // market window
-	retain, every       time.Duration
+	every               time.Duration // ArchiveInterval
 	stuckAfter          time.Duration
 	quoteRadius         float64 // the dispatch radius, for quotes
 	mapLat, mapLng      float64
@@ -152,7 +162,7 @@ type counters struct {
 	pings, pingsInvalid, bookings, bookingsRefused                           atomic.Uint64
 	offers, offersFailed, acceptsWon, acceptsLost, acceptsNoOffer            atomic.Uint64
 	started, completed, cancelled, noDriver, fraudFlagged                    atomic.Uint64
-	historyWrites, historyErrors, archived, recovered                        atomic.Uint64
+	recovered                                                                atomic.Uint64
 	locationsWritten, locationEventsBad, framesMalformed, sessions, replaced atomic.Uint64
 }
 
@@ -169,14 +179,14 @@ func New(cfg Config) (*Service, error) {
 		return nil, bad("Claims is required")
 	case cfg.Trips == nil:
 		return nil, bad("Trips is required")
-	case cfg.History == nil:
-		return nil, bad("History is required")
+	case cfg.Archive == nil:
+		return nil, bad("Archive is required")
 	case cfg.Locations == nil:
 		return nil, bad("Locations is required")
 	case cfg.Events == nil:
 		return nil, bad("Events is required")
-	case cfg.Retain < 0 || cfg.ArchiveEvery < 0 || cfg.EventDelay < 0 || cfg.EventBatch < 0:
-		return nil, bad("negative Retain, ArchiveEvery, EventBatch or EventDelay")
+	case cfg.ArchiveAge < 0 || cfg.ArchiveInterval < 0 || cfg.EventDelay < 0 || cfg.EventBatch < 0:
+		return nil, bad("negative ArchiveAge, ArchiveInterval, EventBatch or EventDelay")
 	case cfg.MapRadius < 0 || cfg.MapRadius > MaxRadius:
 		return nil, bad("MapRadius %v: want 0 to %v meters", cfg.MapRadius, MaxRadius)
 	}
@@ -201,11 +211,11 @@ func New(cfg Config) (*Service, error) {
 	if cfg.EventDelay == 0 {
 		cfg.EventDelay = 200 * time.Millisecond
 	}
-	if cfg.Retain == 0 {
-		cfg.Retain = DefaultRetain
+	if cfg.ArchiveAge == 0 {
+		cfg.ArchiveAge = DefaultArchiveAge
 	}
-	if cfg.ArchiveEvery == 0 {
-		cfg.ArchiveEvery = DefaultArchiveEvery
+	if cfg.ArchiveInterval == 0 {
+		cfg.ArchiveInterval = DefaultArchiveInterval
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -234,16 +244,22 @@ func New(cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		grid: grid, market: market, fraud: fraud, claims: cfg.Claims, eta: cfg.ETA, pricing: cfg.Pricing.withDefaults(),
-		trips: cfg.Trips, history: cfg.History, locations: cfg.Locations,
+		trips: cfg.Trips, src: NewTripSource(cfg.Trips), cold: cfg.Archive, locations: cfg.Locations,
 		hub:      newHub(),
 		locTopic: cfg.LocationTopic, tripTopic: cfg.TripTopic,
-		window: cfg.Market.Window, retain: cfg.Retain, every: cfg.ArchiveEvery,
+		window: cfg.Market.Window, every: cfg.ArchiveInterval,
 		mapLat: cfg.MapLat, mapLng: cfg.MapLng, mapRadius: cfg.MapRadius,
 		clock: cfg.Now, log: cfg.Logger, ops: cfg.Ops,
 		dispatches: map[string]context.CancelFunc{}, busy: map[string]string{},
 	}
 	if s.window == 0 {
 		s.window = time.Minute
+	}
+	s.arch, err = archive.New(s.src, s.cold, &archive.Options{
+		Age: cfg.ArchiveAge, Interval: cfg.ArchiveInterval, Now: cfg.Now, Logger: cfg.Logger,
+	})
+	if err != nil {
+		return nil, bad("archive: %v", err)
 	}
 	do := cfg.Dispatch
 	do.Now, do.Fraud = cfg.Now, fraud
@@ -290,7 +306,7 @@ func (s *Service) registerOps() {
 	s.ops.AddStats("rides", "ride-hailing service", s.Stats,
 		"pings", "pings_invalid", "bookings", "bookings_refused", "offers", "offers_failed",
 		"accepts_won", "accepts_lost", "accepts_no_offer", "trips_started", "trips_completed", "trips_cancelled",
-		"trips_no_driver", "fraud_flagged", "history_writes", "history_errors", "archived", "recovered",
+		"trips_no_driver", "fraud_flagged", "archive_passes", "archive_errors", "archived", "recovered",
 		"locations_written", "location_events_bad", "frames_malformed", "driver_sessions", "driver_sessions_replaced")
 	s.ops.AddStats("rides_events", "batching publisher of location and trip events", func() map[string]float64 {
 		st := s.batch.Stats()
@@ -309,6 +325,7 @@ func (s *Service) registerOps() {
 // Stats returns a snapshot of the service's counters and gauges.
 func (s *Service) Stats() map[string]float64 {
 	c := &s.c
+	as := s.arch.Stats()
 	s.mu.Lock()
 	dispatching, busy := len(s.dispatches), len(s.busy)
 	s.mu.Unlock()
@@ -327,9 +344,9 @@ func (s *Service) Stats() map[string]float64 {
 		"trips_cancelled":          float64(c.cancelled.Load()),
 		"trips_no_driver":          float64(c.noDriver.Load()),
 		"fraud_flagged":            float64(c.fraudFlagged.Load()),
-		"history_writes":           float64(c.historyWrites.Load()),
-		"history_errors":           float64(c.historyErrors.Load()),
-		"archived":                 float64(c.archived.Load()),
+		"archive_passes":           float64(as.Passes),
+		"archive_errors":           float64(as.Errors),
+		"archived":                 float64(as.Moved),
 		"recovered":                float64(c.recovered.Load()),
 		"locations_written":        float64(c.locationsWritten.Load()),
 		"location_events_bad":      float64(c.locationEventsBad.Load()),
@@ -374,7 +391,8 @@ func (s *Service) Run(ctx context.Context) error {
 	if s.sub != nil {
 		bg.Go(func() { s.consume(ctx) })
 	}
-	bg.Go(func() { s.archiveLoop(ctx) })
+	bg.Go(func() { _ = s.arch.Run(ctx) }) // errors are logged and counted (archive_errors)
+	bg.Go(func() { s.recoverLoop(ctx) })
 	s.log.Info("rides running")
 
 	<-ctx.Done()
@@ -425,7 +443,7 @@ func (s *Service) consume(ctx context.Context) {
 	}
 }
 
-func (s *Service) archiveLoop(ctx context.Context) {
+func (s *Service) recoverLoop(ctx context.Context) {
 	t := time.NewTicker(s.every)
 	defer t.Stop()
 	for {
@@ -433,8 +451,8 @@ func (s *Service) archiveLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := s.Archive(ctx); err != nil && ctx.Err() == nil {
-				s.log.Error("archiver", "err", err)
+			if err := s.recoverLost(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("recover lost dispatches", "err", err)
 			}
 		}
 	}

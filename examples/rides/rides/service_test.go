@@ -488,8 +488,9 @@ func flowSuite(t *testing.T, newStack stackFunc) {
 	})
 
 	t.Run("Archive", func(t *testing.T) {
-		// After Retain the archiver moves ended trips out of the current store.
-		e.clock.Advance(rides.DefaultRetain + time.Minute)
+		// After ArchiveAge the archiver moves ended trips out of the
+		// current store; the history still lists them.
+		e.clock.Advance(rides.DefaultArchiveAge + time.Minute)
 		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 		defer cancel()
 		n, err := e.svc.Archive(ctx)
@@ -568,7 +569,9 @@ func TestConfigErrors(t *testing.T) {
 		{"no index", func(c *rides.Config) { c.Index = nil }},
 		{"no trips", func(c *rides.Config) { c.Trips = nil }},
 		{"no events", func(c *rides.Config) { c.Events = nil }},
-		{"negative retain", func(c *rides.Config) { c.Retain = -1 }},
+		{"negative archive age", func(c *rides.Config) { c.ArchiveAge = -1 }},
+		{"negative archive interval", func(c *rides.Config) { c.ArchiveInterval = -1 }},
+		{"no archive", func(c *rides.Config) { c.Archive = nil }},
 		{"bad map centre", func(c *rides.Config) { c.MapLat = 95 }},
 		{"negative K", func(c *rides.Config) { c.Dispatch.K = -1 }},
 		{"negative TTL", func(c *rides.Config) { c.TTL = -time.Second }},

@@ -3,6 +3,8 @@ package rides
 import (
 	"context"
 	"time"
+
+	"github.com/sysblocks/sysblocks/archive"
 )
 
 // State is where a trip is in its lifecycle.
@@ -83,22 +85,16 @@ type TripStore interface {
 	// before the given time, oldest update first.
 	List(ctx context.Context, states []State, before time.Time, limit int) ([]Trip, error)
 
-	// Delete removes trip id. It returns an error matching [ErrNotFound]
-	// if it is not stored.
-	Delete(ctx context.Context, id string) error
-}
+	// Ended returns up to limit completed or cancelled trips of rider,
+	// the latest Ended first (equal Ended: the greater ID first), strictly
+	// after the position after (the zero Cursor starts at the latest).
+	Ended(ctx context.Context, rider string, after archive.Cursor, limit int) ([]Trip, error)
 
-// History keeps ended trips for good (Cassandra in the real setup,
-// partitioned by rider and clustered by end time). Implementations must be
-// safe for concurrent use.
-type History interface {
-	// Put stores t, which is terminal. Putting the same trip again (same
-	// Rider, Ended and ID) overwrites it, so Put is idempotent.
-	Put(ctx context.Context, t Trip) error
-
-	// List returns up to limit ended trips of rider, the latest Ended
-	// first (ties by ID). An unknown rider has an empty history.
-	List(ctx context.Context, rider string, limit int) ([]Trip, error)
+	// DeleteEnded removes the trips with the given IDs that are completed
+	// or cancelled. An ID that is absent, or of a trip that has not ended,
+	// is skipped without error, so DeleteEnded is idempotent and never
+	// removes a trip in progress.
+	DeleteEnded(ctx context.Context, ids []string) error
 }
 
 // Ping is one location report of a driver.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sysblocks/sysblocks/archive"
 	"github.com/sysblocks/sysblocks/events"
 	"github.com/sysblocks/sysblocks/geogrid"
 )
@@ -352,7 +353,7 @@ func (s *Service) cancelDispatch(ctx context.Context, id, reason string) {
 }
 
 // detached returns a context for the work that must follow a committed
-// transition (releasing claims, telling the driver, writing the history)
+// transition (releasing claims, telling the driver, publishing the trip event)
 // even when the request that caused it is gone.
 func detached(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -489,8 +490,8 @@ func (s *Service) Start(ctx context.Context, driver, trip string) (Trip, error) 
 	return t, err
 }
 
-// Complete records that the driver dropped the rider off: the trip ends,
-// the driver is free again and the trip goes to the history.
+// Complete records that the driver dropped the rider off: the trip ends
+// and the driver is free again.
 func (s *Service) Complete(ctx context.Context, driver, trip string) (Trip, error) {
 	if !validID(driver) || !validID(trip) {
 		return Trip{}, inputErr("driver %q or trip %q", driver, trip)
@@ -521,9 +522,8 @@ func (s *Service) Complete(ctx context.Context, driver, trip string) (Trip, erro
 }
 
 // Cancel is the rider's cancel: allowed until the trip starts. It stops the
-// dispatch, frees the driver if one accepted (the driver is told), and
-// sends the trip to the history. Cancelling a cancelled trip returns it
-// unchanged.
+// dispatch and frees the driver if one accepted (the driver is told).
+// Cancelling a cancelled trip returns it unchanged.
 func (s *Service) Cancel(ctx context.Context, rider, trip string) (Trip, error) {
 	if !validID(rider) || !validID(trip) {
 		return Trip{}, inputErr("rider %q or trip %q", rider, trip)
@@ -561,22 +561,17 @@ func (s *Service) Cancel(ctx context.Context, rider, trip string) (Trip, error) 
 	return t, nil
 }
 
-// ended writes an ended trip to the history at once. When that fails the
-// trip stays in the current store, and the archiver writes it later.
+// ended does the bookkeeping of a trip that just ended. The trip stays in
+// the current store, where the rider's history lists it, until the
+// archiver moves it to the archive.
 func (s *Service) ended(ctx context.Context, t Trip) {
 	if t.State == Cancelled {
 		s.c.cancelled.Add(1)
 	}
 	s.publishTrip(t)
-	if err := s.history.Put(ctx, t); err != nil {
-		s.c.historyErrors.Add(1)
-		s.log.Error("trip history", "trip", t.ID, "err", err)
-		return
-	}
-	s.c.historyWrites.Add(1)
 }
 
-// Trip returns a current trip: in progress, or ended within Retain.
+// Trip returns a current trip: in progress, or ended within ArchiveAge.
 func (s *Service) Trip(ctx context.Context, id string) (Trip, error) {
 	if !validID(id) {
 		return Trip{}, inputErr("trip id %q", id)
@@ -584,45 +579,57 @@ func (s *Service) Trip(ctx context.Context, id string) (Trip, error) {
 	return s.trips.Get(ctx, id)
 }
 
-// RiderHistory returns the ended trips of rider, the latest first.
-func (s *Service) RiderHistory(ctx context.Context, rider string, limit int) ([]Trip, error) {
+// MaxHistoryLimit is the largest page of RiderHistory.
+const MaxHistoryLimit = archive.MaxLimit
+
+// RiderHistory returns one page of the ended trips of rider, the latest
+// end first (equal ends: the greater trip ID first): those still in the
+// current store and those archived, merged by archive.Merge, each trip
+// once even while the archiver is between copying it and deleting it.
+// cursor is empty for the first page, or the next of the previous page;
+// next is empty after the last page. A cursor this service did not return
+// gives an error matching ErrInvalidInput.
+func (s *Service) RiderHistory(ctx context.Context, rider, cursor string, limit int) (trips []Trip, next string, err error) {
 	if !validID(rider) {
-		return nil, inputErr("rider id %q", rider)
+		return nil, "", inputErr("rider id %q", rider)
 	}
-	return s.history.List(ctx, rider, limit)
+	if limit < 1 || limit > MaxHistoryLimit {
+		return nil, "", inputErr("limit %d: want 1 to %d", limit, MaxHistoryLimit)
+	}
+	after, err := DecodeCursor(cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	recs, nc, err := archive.Merge(ctx, rider, after, limit, s.src, s.cold)
+	if err != nil {
+		return nil, "", err
+	}
+	trips = make([]Trip, len(recs))
+	for i, r := range recs {
+		if trips[i], err = DecodeTrip(r); err != nil {
+			return nil, "", err
+		}
+	}
+	return trips, EncodeCursor(nc), nil
 }
 
-// Archive runs the archiver once: ended trips older than Retain are
-// written to the history (again: the write is idempotent) and deleted from
-// the current store, and trips stuck looking for a driver longer than any
-// dispatch can last (their process died) are cancelled as
+// Archive runs one pass of the archiver and of the recovery of lost
+// dispatches, as Run does every ArchiveInterval: ended trips older than
+// ArchiveAge are copied to the archive and then deleted from the current
+// store (archive.Archiver.RunOnce), and trips stuck looking for a driver
+// longer than any dispatch can last (their process died) are cancelled as
 // "dispatch_lost". It returns how many trips it archived.
 func (s *Service) Archive(ctx context.Context) (int, error) {
-	now := s.now()
-	n := 0
-	for {
-		ended, err := s.trips.List(ctx, []State{Completed, Cancelled}, now.Add(-s.retain), 200)
-		if err != nil {
-			return n, err
-		}
-		for _, t := range ended {
-			if err := s.history.Put(ctx, t); err != nil {
-				s.c.historyErrors.Add(1)
-				return n, err
-			}
-			if err := s.trips.Delete(ctx, t.ID); err != nil && !errors.Is(err, ErrNotFound) {
-				return n, err
-			}
-			n++
-			s.c.archived.Add(1)
-		}
-		if len(ended) < 200 {
-			break
-		}
-	}
-	stuck, err := s.trips.List(ctx, []State{Requested, Offered}, now.Add(-s.stuckAfter), 200)
+	n, err := s.arch.RunOnce(ctx)
+	return n, errors.Join(err, s.recoverLost(ctx))
+}
+
+// recoverLost cancels the trips left requested or offered by a process
+// that died while dispatching them.
+func (s *Service) recoverLost(ctx context.Context) error {
+	stuck, err := s.trips.List(ctx, []State{Requested, Offered}, s.now().Add(-s.stuckAfter), 200)
 	if err != nil {
-		return n, err
+		return err
 	}
 	for _, t := range stuck {
 		s.mu.Lock()
@@ -633,7 +640,7 @@ func (s *Service) Archive(ctx context.Context) (int, error) {
 			s.cancelDispatch(ctx, t.ID, ReasonLost)
 		}
 	}
-	return n, nil
+	return nil
 }
 
 // publishTrip sends a trip event for analytics (lossy, batched).

@@ -1,15 +1,14 @@
-// Package cqlstore is the Apache Cassandra adapter of rides.History and
-// rides.Locations (github.com/apache/cassandra-gocql-driver/v2).
+// Package cqlstore is the Apache Cassandra adapter of rides.Locations
+// (github.com/apache/cassandra-gocql-driver/v2). Archived trips are in the
+// archive block's cqlstore.
 //
-// Trip history lives in trips_by_rider, partitioned by rider and clustered
-// by end time (latest first), so a rider's history is one partition read.
 // Location pings live in driver_locations, partitioned by driver and UTC
-// day, so no partition grows without bound. Both writes are plain INSERTs
-// keyed by what identifies the record, so a redelivered event or a retried
-// archive overwrites its own row: writes are idempotent.
+// day, so no partition grows without bound. A write is a plain INSERT
+// keyed by (driver, day, time), so a redelivered event overwrites its own
+// row: writes are idempotent.
 //
 // The store takes the caller's session and never closes it. CreateSchema
-// creates the tables in the session's keyspace (IF NOT EXISTS).
+// creates the table in the session's keyspace (IF NOT EXISTS).
 package cqlstore
 
 import (
@@ -36,22 +35,15 @@ type Options struct {
 	LocationTTL time.Duration
 }
 
-// Store holds the session and options of both tables. It is safe for
-// concurrent use.
+// Store holds the session and options. It is safe for concurrent use.
 type Store struct {
 	s      *gocql.Session
 	cl     gocql.Consistency
 	locTTL int
 }
 
-// History is the trip history of a Store, a rides.History.
-type History struct{ *Store }
-
 // Locations is the location history of a Store, a rides.Locations.
 type Locations struct{ *Store }
-
-// History returns the trip history.
-func (s *Store) History() History { return History{s} }
 
 // Locations returns the location history.
 func (s *Store) Locations() Locations { return Locations{s} }
@@ -72,7 +64,7 @@ func New(session *gocql.Session, opts *Options) *Store {
 	return &Store{s: session, cl: o.Consistency, locTTL: ttl}
 }
 
-// CreateSchema creates the tables if they do not exist.
+// CreateSchema creates the table if it does not exist.
 func (s *Store) CreateSchema(ctx context.Context) error {
 	for _, stmt := range strings.Split(schema, ";") {
 		if !hasCQL(stmt) {
@@ -85,12 +77,10 @@ func (s *Store) CreateSchema(ctx context.Context) error {
 	return nil
 }
 
-// Truncate empties both tables. It is meant for tests.
+// Truncate empties the table. It is meant for tests.
 func (s *Store) Truncate(ctx context.Context) error {
-	for _, table := range []string{"trips_by_rider", "driver_locations"} {
-		if err := s.s.Query(`TRUNCATE ` + table).ExecContext(ctx); err != nil {
-			return fmt.Errorf("cqlstore: truncate %s: %w", table, err)
-		}
+	if err := s.s.Query(`TRUNCATE driver_locations`).ExecContext(ctx); err != nil {
+		return fmt.Errorf("cqlstore: truncate driver_locations: %w", err)
 	}
 	return nil
 }
@@ -102,58 +92,6 @@ func hasCQL(stmt string) bool {
 		}
 	}
 	return false
-}
-
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t
-}
-
-// Put implements rides.History.
-func (s History) Put(ctx context.Context, t rides.Trip) error {
-	err := s.s.Query(`INSERT INTO trips_by_rider (rider, ended_at, trip_id, driver, state, premium,
-		pickup_lat, pickup_lng, drop_lat, drop_lng, surge, fare, pickup_eta_ms, reason, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.Rider, t.Ended, t.ID, t.Driver, string(t.State), t.Premium, t.PickupLat, t.PickupLng, t.DropLat, t.DropLng,
-		t.Surge, t.Fare, t.PickupETA.Milliseconds(), t.Reason, nullTime(t.Created), nullTime(t.Updated)).
-		Consistency(s.cl).ExecContext(ctx)
-	if err != nil {
-		return fmt.Errorf("cqlstore: put trip %s: %w", t.ID, err)
-	}
-	return nil
-}
-
-// List implements rides.History.
-func (s History) List(ctx context.Context, rider string, limit int) ([]rides.Trip, error) {
-	if limit == 0 {
-		return nil, nil
-	}
-	if limit < 0 {
-		limit = 1 << 30
-	}
-	iter := s.s.Query(`SELECT rider, ended_at, trip_id, driver, state, premium, pickup_lat, pickup_lng,
-		drop_lat, drop_lng, surge, fare, pickup_eta_ms, reason, created_at, updated_at
-		FROM trips_by_rider WHERE rider = ? LIMIT ?`, rider, limit).Consistency(s.cl).IterContext(ctx)
-	var (
-		out   []rides.Trip
-		t     rides.Trip
-		state string
-		eta   int64
-	)
-	for iter.Scan(&t.Rider, &t.Ended, &t.ID, &t.Driver, &state, &t.Premium, &t.PickupLat, &t.PickupLng,
-		&t.DropLat, &t.DropLng, &t.Surge, &t.Fare, &eta, &t.Reason, &t.Created, &t.Updated) {
-		t.State = rides.State(state)
-		t.PickupETA = time.Duration(eta) * time.Millisecond
-		t.Ended, t.Created, t.Updated = t.Ended.UTC(), t.Created.UTC(), t.Updated.UTC()
-		out = append(out, t)
-		t = rides.Trip{}
-	}
-	if err := iter.Close(); err != nil {
-		return nil, fmt.Errorf("cqlstore: history of %s: %w", rider, err)
-	}
-	return out, nil
 }
 
 func day(t time.Time) time.Time {

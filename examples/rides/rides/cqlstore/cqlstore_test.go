@@ -11,8 +11,8 @@ import (
 	"github.com/sysblocks/sysblocks/internal/testenv"
 )
 
-// One keyspace for the whole test: subtests use distinct riders and
-// drivers, and each starts with a truncate of both tables.
+// One keyspace for the whole test: each subtest starts with a truncate of
+// the table.
 func newStore(t *testing.T) *cqlstore.Store {
 	env := testenv.Cassandra(t)
 	s := cqlstore.New(env.Session, nil)
@@ -32,11 +32,6 @@ func truncate(t *testing.T, s *cqlstore.Store) {
 	if err := s.Truncate(ctx); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func TestHistory(t *testing.T) {
-	s := newStore(t)
-	storetest.RunHistory(t, func(t *testing.T) rides.History { truncate(t, s); return s.History() })
 }
 
 func TestLocations(t *testing.T) {

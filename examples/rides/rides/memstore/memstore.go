@@ -1,7 +1,7 @@
-// Package memstore is the in-memory adapter of rides: current trips,
-// trip history and location history in process memory, for tests and for
-// the example's memory mode. Every type is safe for concurrent use and
-// honours ctx cancellation.
+// Package memstore is the in-memory adapter of rides: current trips and
+// location history in process memory, for tests and for the example's
+// memory mode (archived trips go to the archive block's memstore). Every
+// type is safe for concurrent use and honours ctx cancellation.
 package memstore
 
 import (
@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sysblocks/sysblocks/archive"
 	"github.com/sysblocks/sysblocks/examples/rides/rides"
 )
 
@@ -107,69 +108,41 @@ func (s *Trips) List(ctx context.Context, states []rides.State, before time.Time
 	return out, nil
 }
 
-// Delete implements rides.TripStore.
-func (s *Trips) Delete(ctx context.Context, id string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, ok := s.trips[id]
-	if !ok {
-		return fmt.Errorf("memstore: delete %s: %w", id, rides.ErrNotFound)
-	}
-	if s.active[t.Rider] == id {
-		delete(s.active, t.Rider)
-	}
-	delete(s.trips, id)
-	return nil
-}
-
-// History is an in-memory rides.History.
-type History struct {
-	mu    sync.Mutex
-	trips map[string]map[string]rides.Trip // rider -> id -> trip
-}
-
-// NewHistory returns an empty History.
-func NewHistory() *History { return &History{trips: map[string]map[string]rides.Trip{}} }
-
-// Put implements rides.History. As in Cassandra, the row key is (Rider,
-// Ended, ID): putting the same trip with another end time adds a row.
-func (h *History) Put(ctx context.Context, t rides.Trip) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	m := h.trips[t.Rider]
-	if m == nil {
-		m = map[string]rides.Trip{}
-		h.trips[t.Rider] = m
-	}
-	t.Version = 0
-	m[fmt.Sprintf("%d\x00%s", t.Ended.UnixMilli(), t.ID)] = t
-	return nil
-}
-
-// List implements rides.History.
-func (h *History) List(ctx context.Context, rider string, limit int) ([]rides.Trip, error) {
+// Ended implements rides.TripStore.
+func (s *Trips) Ended(ctx context.Context, rider string, after archive.Cursor, limit int) ([]rides.Trip, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	h.mu.Lock()
-	out := make([]rides.Trip, 0, len(h.trips[rider]))
-	for _, t := range h.trips[rider] {
-		out = append(out, t)
+	s.mu.Lock()
+	var out []rides.Trip
+	for _, t := range s.trips {
+		if t.Rider == rider && t.State.Terminal() && after.After(archive.Record{At: t.Ended, ID: t.ID}) {
+			out = append(out, t)
+		}
 	}
-	h.mu.Unlock()
+	s.mu.Unlock()
 	slices.SortFunc(out, func(a, b rides.Trip) int {
-		return cmp.Or(b.Ended.Compare(a.Ended), cmp.Compare(a.ID, b.ID))
+		return cmp.Or(b.Ended.Compare(a.Ended), cmp.Compare(b.ID, a.ID))
 	})
 	if limit >= 0 && len(out) > limit {
 		out = out[:limit]
 	}
 	return out, nil
+}
+
+// DeleteEnded implements rides.TripStore.
+func (s *Trips) DeleteEnded(ctx context.Context, ids []string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, id := range ids {
+		if t, ok := s.trips[id]; ok && t.State.Terminal() {
+			delete(s.trips, id)
+		}
+	}
+	return nil
 }
 
 // Locations is an in-memory rides.Locations.

@@ -16,10 +16,6 @@ func TestTrips(t *testing.T) {
 	storetest.RunTrips(t, func(*testing.T) rides.TripStore { return memstore.NewTrips() })
 }
 
-func TestHistory(t *testing.T) {
-	storetest.RunHistory(t, func(*testing.T) rides.History { return memstore.NewHistory() })
-}
-
 func TestLocations(t *testing.T) {
 	storetest.RunLocations(t, func(*testing.T) rides.Locations { return memstore.NewLocations() })
 }

@@ -19,5 +19,6 @@ CREATE TABLE IF NOT EXISTS rides_trips (
   version       BIGINT       NOT NULL,
   PRIMARY KEY (id),
   UNIQUE KEY rides_trips_active_rider (active_rider),
-  KEY rides_trips_state_updated (state, updated_ms)
+  KEY rides_trips_state_updated (state, updated_ms),
+  KEY rides_trips_rider_ended (rider, ended_ms)
 ) ENGINE=InnoDB

@@ -19,6 +19,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/sysblocks/sysblocks/archive"
 	"github.com/sysblocks/sysblocks/examples/rides/rides"
 )
 
@@ -183,16 +184,65 @@ func (s *Trips) List(ctx context.Context, states []rides.State, before time.Time
 	return out, nil
 }
 
-// Delete implements rides.TripStore.
-func (s *Trips) Delete(ctx context.Context, id string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM rides_trips WHERE id = ?`, id)
-	if err != nil {
-		return fmt.Errorf("sqlstore: delete %s: %w", id, err)
+// Ended implements rides.TripStore. IDs compare as bytes (BINARY), as
+// in Go and in the archive's cold stores.
+func (s *Trips) Ended(ctx context.Context, rider string, after archive.Cursor, limit int) ([]rides.Trip, error) {
+	if limit == 0 {
+		return nil, nil
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqlstore: delete %s: %w", id, err)
-	} else if n == 0 {
-		return fmt.Errorf("sqlstore: delete %s: %w", id, rides.ErrNotFound)
+	if limit < 0 {
+		limit = 1 << 30
+	}
+	q := `SELECT ` + columns + ` FROM rides_trips WHERE rider = ? AND state IN ('completed', 'cancelled')`
+	args := []any{rider}
+	if !after.IsZero() {
+		ams := after.At.UnixMilli()
+		if time.UnixMilli(ams).Equal(after.At) {
+			q += ` AND (ended_ms < ? OR (ended_ms = ? AND BINARY id < BINARY ?))`
+			args = append(args, ams, ams, after.ID)
+		} else { // a position inside a millisecond: every trip of that millisecond comes before it
+			q += ` AND ended_ms < ?`
+			args = append(args, ams+1)
+		}
+	}
+	q += ` ORDER BY ended_ms DESC, BINARY id DESC LIMIT ?`
+	args = append(args, limit)
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: ended trips of %s: %w", rider, err)
+	}
+	defer rows.Close()
+	var out []rides.Trip
+	for rows.Next() {
+		t, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: ended trips of %s: %w", rider, err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: ended trips of %s: %w", rider, err)
+	}
+	return out, nil
+}
+
+// maxDelete is the most IDs of one DELETE statement.
+const maxDelete = 500
+
+// DeleteEnded implements rides.TripStore with one DELETE per 500 IDs,
+// conditioned on the state.
+func (s *Trips) DeleteEnded(ctx context.Context, ids []string) error {
+	for len(ids) > 0 {
+		n := min(len(ids), maxDelete)
+		args := make([]any, n)
+		for i, id := range ids[:n] {
+			args[i] = id
+		}
+		if _, err := s.db.ExecContext(ctx, `DELETE FROM rides_trips WHERE id IN (?`+strings.Repeat(", ?", n-1)+
+			`) AND state IN ('completed', 'cancelled')`, args...); err != nil {
+			return fmt.Errorf("sqlstore: delete %d ended trips: %w", n, err)
+		}
+		ids = ids[n:]
 	}
 	return nil
 }

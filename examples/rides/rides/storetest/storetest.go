@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sysblocks/sysblocks/archive"
 	"github.com/sysblocks/sysblocks/examples/rides/rides"
 )
 
@@ -18,14 +19,6 @@ import (
 // and must return an empty store (a fresh database, or fresh memory).
 func RunTrips(t *testing.T, newStore func(t *testing.T) rides.TripStore) {
 	for _, c := range tripCases {
-		t.Run(c.name, func(t *testing.T) { c.run(t, newStore(t)) })
-	}
-}
-
-// RunHistory runs the History suite. newStore is called once per subtest
-// and must return an empty store.
-func RunHistory(t *testing.T, newStore func(t *testing.T) rides.History) {
-	for _, c := range historyCases {
 		t.Run(c.name, func(t *testing.T) { c.run(t, newStore(t)) })
 	}
 }
@@ -264,23 +257,119 @@ var tripCases = []tripCase{
 			t.Errorf("List dispatching: got %q; want \"t2\"", ids)
 		}
 	}},
-	{"Delete", func(t *testing.T, s rides.TripStore) {
-		// Delete removes the trip and frees its rider; deleting again is ErrNotFound.
+	{"DeleteEnded", func(t *testing.T, s rides.TripStore) {
+		// DeleteEnded removes ended trips only; absent ids and trips in
+		// progress are skipped; deleting again is a no-op.
 		ctx := ctxFor(t)
-		if err := s.Create(ctx, trip("t1", "r1", rides.Accepted, base)); err != nil {
+		for _, tr := range []rides.Trip{
+			trip("t1", "r1", rides.Completed, base), trip("t2", "r2", rides.Cancelled, base), trip("t3", "r3", rides.Started, base),
+		} {
+			if err := s.Create(ctx, tr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 2 {
+			if err := s.DeleteEnded(ctx, []string{"t1", "t2", "t3", "nope"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, id := range []string{"t1", "t2"} {
+			if _, err := s.Get(ctx, id); !errors.Is(err, rides.ErrNotFound) {
+				t.Errorf("Get %s after DeleteEnded: got %v; want ErrNotFound", id, err)
+			}
+		}
+		if got, err := s.Get(ctx, "t3"); err != nil || got.State != rides.Started {
+			t.Fatalf("trip in progress after DeleteEnded: got %+v, %v; want it kept", got, err)
+		}
+		if err := s.DeleteEnded(ctx, nil); err != nil {
+			t.Fatalf("DeleteEnded(nil): %v", err)
+		}
+		// The rider of the trip in progress is still busy.
+		if err := s.Create(ctx, trip("t4", "r3", rides.Requested, base)); !errors.Is(err, rides.ErrRiderBusy) {
+			t.Fatalf("rider of a kept trip: got %v; want ErrRiderBusy", err)
+		}
+	}},
+	{"DeleteEndedMany", func(t *testing.T, s rides.TripStore) {
+		// More ids than one statement carries.
+		ctx := ctxFor(t)
+		var ids []string
+		for i := range 1200 {
+			id := fmt.Sprintf("t%04d", i)
+			if i%400 == 0 {
+				if err := s.Create(ctx, trip(id, "r1", rides.Completed, base)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ids = append(ids, id)
+		}
+		if err := s.DeleteEnded(ctx, ids); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Delete(ctx, "t1"); err != nil {
+		if got, _ := s.Ended(ctx, "r1", archive.Cursor{}, 10); len(got) != 0 {
+			t.Errorf("after DeleteEnded: %s left", idsOf(got))
+		}
+	}},
+	{"Ended", func(t *testing.T, s rides.TripStore) {
+		// Ended lists one rider's ended trips, latest end first (equal
+		// ends: greater ID first), strictly after a cursor, up to limit.
+		ctx := ctxFor(t)
+		for _, tr := range []rides.Trip{
+			trip("a", "r1", rides.Completed, base),
+			trip("b", "r1", rides.Cancelled, base.Add(time.Minute)),
+			trip("c", "r1", rides.Completed, base.Add(time.Minute)),
+			trip("c1", "r1", rides.Completed, base.Add(time.Minute)),
+			trip("d", "r1", rides.Accepted, base.Add(time.Hour)),  // in progress: not listed
+			trip("e", "r2", rides.Completed, base.Add(time.Hour)), // another rider
+			trip("f", "r1", rides.Completed, base.Add(2*time.Minute)),
+		} {
+			if err := s.Create(ctx, tr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.Ended(ctx, "r1", archive.Cursor{}, 10)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Get(ctx, "t1"); !errors.Is(err, rides.ErrNotFound) {
-			t.Fatalf("Get after Delete: got %v; want ErrNotFound", err)
+		if ids := idsOf(got); ids != "f c1 c b a" {
+			t.Fatalf("Ended: got %q; want \"f c b C a\"", ids)
 		}
-		if err := s.Delete(ctx, "t1"); !errors.Is(err, rides.ErrNotFound) {
-			t.Fatalf("Delete again: got %v; want ErrNotFound", err)
+		sameTrip(t, "listed trip", got[0], func() rides.Trip {
+			w := trip("f", "r1", rides.Completed, base.Add(2*time.Minute))
+			w.Version = 1
+			return w
+		}())
+		// Paging by the last (Ended, ID) of each page.
+		var all []string
+		var after archive.Cursor
+		for range 10 {
+			page, err := s.Ended(ctx, "r1", after, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tr := range page {
+				all = append(all, tr.ID)
+			}
+			if len(page) < 2 {
+				break
+			}
+			last := page[len(page)-1]
+			after = archive.Cursor{At: last.Ended, ID: last.ID}
 		}
-		if err := s.Create(ctx, trip("t2", "r1", rides.Requested, base)); err != nil {
-			t.Fatalf("rider after Delete: %v", err)
+		if fmt.Sprint(all) != "[f c1 c b a]" {
+			t.Errorf("paged: got %v; want [f c1 c b a]", all)
+		}
+		// A position inside a millisecond: trips that ended at the start
+		// of that millisecond come after it, those of the next one before.
+		got, _ = s.Ended(ctx, "r1", archive.Cursor{At: base.Add(time.Minute + time.Microsecond), ID: "a"}, 10)
+		if ids := idsOf(got); ids != "c1 c b a" {
+			t.Errorf("Ended after 1µs past a millisecond: got %q; want \"c1 c b a\"", ids)
+		}
+		got, _ = s.Ended(ctx, "r1", archive.Cursor{At: base.Add(time.Minute - time.Microsecond), ID: "zz"}, 10)
+		if ids := idsOf(got); ids != "a" {
+			t.Errorf("Ended after 1µs before a millisecond: got %q; want \"a\"", ids)
+		}
+		if got, err := s.Ended(ctx, "nobody", archive.Cursor{}, 10); err != nil || len(got) != 0 {
+			t.Errorf("unknown rider: got %d, %v; want none", len(got), err)
 		}
 	}},
 	{"Cancelled", func(t *testing.T, s rides.TripStore) {
@@ -301,63 +390,6 @@ func idsOf(ts []rides.Trip) string {
 		s += t.ID
 	}
 	return s
-}
-
-type historyCase struct {
-	name string
-	run  func(t *testing.T, h rides.History)
-}
-
-var historyCases = []historyCase{
-	{"PutList", func(t *testing.T, h rides.History) {
-		// List returns a rider's trips, latest end first, every field kept.
-		ctx := ctxFor(t)
-		var want []rides.Trip
-		for i := range 5 {
-			tr := trip(fmt.Sprintf("t%d", i), "r1", rides.Completed, base.Add(time.Duration(i)*time.Minute))
-			want = append([]rides.Trip{tr}, want...)
-			if err := h.Put(ctx, tr); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := h.Put(ctx, trip("x", "r2", rides.Cancelled, base)); err != nil {
-			t.Fatal(err)
-		}
-		got, err := h.List(ctx, "r1", 10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(got) != len(want) {
-			t.Fatalf("List: got %d trips (%s); want %d", len(got), idsOf(got), len(want))
-		}
-		for i := range got {
-			sameTrip(t, "trip "+want[i].ID, got[i], want[i])
-		}
-		got, _ = h.List(ctx, "r1", 2)
-		if ids := idsOf(got); ids != "t4 t3" {
-			t.Errorf("List limit 2: got %q; want \"t4 t3\"", ids)
-		}
-	}},
-	{"Idempotent", func(t *testing.T, h rides.History) {
-		// Putting the same trip twice leaves one row.
-		ctx := ctxFor(t)
-		tr := trip("t1", "r1", rides.Completed, base)
-		for range 3 {
-			if err := h.Put(ctx, tr); err != nil {
-				t.Fatal(err)
-			}
-		}
-		got, _ := h.List(ctx, "r1", 10)
-		if len(got) != 1 {
-			t.Fatalf("after 3 puts: got %d rows; want 1", len(got))
-		}
-	}},
-	{"UnknownRider", func(t *testing.T, h rides.History) {
-		got, err := h.List(ctxFor(t), "nobody", 10)
-		if err != nil || len(got) != 0 {
-			t.Fatalf("unknown rider: got %d trips, %v; want none, nil", len(got), err)
-		}
-	}},
 }
 
 type locationCase struct {
