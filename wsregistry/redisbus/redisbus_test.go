@@ -49,7 +49,11 @@ func child() {
 }
 
 func newBus(t *testing.T, e *testenv.RedisEnv) *redisbus.Bus {
-	b, err := redisbus.New(e.Client, &redisbus.Options{Prefix: e.Key("host") + ":"})
+	return newBusPrefix(t, e, e.Key("host")+":")
+}
+
+func newBusPrefix(t testing.TB, e *testenv.RedisEnv, prefix string) *redisbus.Bus {
+	b, err := redisbus.New(e.Client, &redisbus.Options{Prefix: prefix})
 	if err != nil {
 		t.Fatal(err)
 	}
