@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -241,19 +242,12 @@ func (r *Router) Resync(ctx context.Context, user string, after map[string]uint6
 	if limit == 0 {
 		limit = r.opts.ResyncLimit
 	}
-	for conv, seq := range after {
-		if err := checkName("resync", "conv", conv); err != nil {
-			return nil, err
-		}
-		if seq == 0 {
-			continue
-		}
-		if err := r.checkSeq(ctx, "resync", conv, seq); err != nil {
-			return nil, err
-		}
+	if err := r.checkPositions(ctx, after); err != nil {
+		return nil, err
 	}
 	var out []Message
 	pos := Position{}
+	cleared := make(map[string]bool)
 	for len(out) < limit {
 		page, err := r.inbox.Scan(ctx, user, pos, limit)
 		if err != nil {
@@ -270,10 +264,13 @@ func (r *Router) Resync(ctx context.Context, user string, after map[string]uint6
 			// The client holds every message of m.Conv up to after:
 			// this one was delivered and its ack was lost. Collect it
 			// and everything else the client already holds.
-			if err := r.inbox.Delete(ctx, user, m.Conv, 1, after[m.Conv]); err != nil {
-				return nil, err
+			if !cleared[m.Conv] {
+				if err := r.inbox.Delete(ctx, user, m.Conv, 1, after[m.Conv]); err != nil {
+					return nil, err
+				}
+				cleared[m.Conv] = true
+				r.acked.Add(1)
 			}
-			r.acked.Add(1)
 			pos = Position{Conv: m.Conv, Seq: after[m.Conv]}
 		}
 		if len(page) < limit {
@@ -307,6 +304,43 @@ func (r *Router) Ack(ctx context.Context, user, conv string, seq uint64) error {
 		return err
 	}
 	r.acked.Add(1)
+	return nil
+}
+
+// checkPositions validates resync positions: names, and no position
+// beyond its conversation's last sequence, in one call to the sequencer
+// when it is a [BatchSequencer].
+func (r *Router) checkPositions(ctx context.Context, after map[string]uint64) error {
+	convs := make([]string, 0, len(after))
+	for conv, seq := range after {
+		if err := checkName("resync", "conv", conv); err != nil {
+			return err
+		}
+		if seq > 0 {
+			convs = append(convs, conv)
+		}
+	}
+	bs, ok := r.seq.(BatchSequencer)
+	if !ok || len(convs) < 2 {
+		for _, conv := range convs {
+			if err := r.checkSeq(ctx, "resync", conv, after[conv]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	last, err := bs.LastMany(ctx, convs)
+	if err != nil {
+		return err
+	}
+	if len(last) != len(convs) {
+		return fmt.Errorf("wsregistry: resync: sequencer returned %d values for %d conversations", len(last), len(convs))
+	}
+	for i, conv := range convs {
+		if after[conv] > last[i] {
+			return &ConversationError{Op: "resync", Conv: conv, Seq: after[conv], Last: last[i]}
+		}
+	}
 	return nil
 }
 

@@ -217,6 +217,14 @@ func TestBadInput(t *testing.T) {
 			_, err := r.Resync(ctx, "bob", map[string]uint64{"nope": 3}, 0)
 			return err
 		}},
+		{"resync unknown among several", wsregistry.ErrUnknownConversation, func() error {
+			_, err := r.Resync(ctx, "bob", map[string]uint64{"known": 1, "nope": 3, "also-nope": 0}, 0)
+			return err
+		}},
+		{"resync beyond last among several", wsregistry.ErrUnknownConversation, func() error {
+			_, err := r.Resync(ctx, "bob", map[string]uint64{"known": 1 << 40, "other": 1}, 0)
+			return err
+		}},
 		{"resync negative limit", wsregistry.ErrInvalid, func() error { _, err := r.Resync(ctx, "bob", nil, -1); return err }},
 		{"resync empty conv", wsregistry.ErrInvalid, func() error { _, err := r.Resync(ctx, "bob", map[string]uint64{"": 1}, 0); return err }},
 	} {
@@ -335,6 +343,33 @@ func TestConcurrentSendRegister(t *testing.T) {
 	}
 	if total != senders*per || inboxed != total {
 		t.Fatalf("sent %d, inbox holds %d; want %d each", total, inboxed, senders*per)
+	}
+}
+
+// plainSequencer hides the BatchSequencer capability.
+type plainSequencer struct{ wsregistry.Sequencer }
+
+// Resync checks positions the same way with and without the batch
+// capability.
+func TestResyncPositionsWithoutBatch(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	reg, _ := w.defaultHost()
+	r, err := wsregistry.NewRouter(reg, w.inbox, plainSequencer{w.seq}, w.tr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, conv := range []string{"c1", "c2"} {
+		if _, err := r.Send(ctx, wsregistry.Message{Conv: conv, From: "alice", To: "bob"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := r.Resync(ctx, "bob", map[string]uint64{"c1": 1, "c2": 0}, 0); err != nil || len(got) != 1 {
+		t.Fatalf("got %d, %v; want the message of c2", len(got), err)
+	}
+	var ce *wsregistry.ConversationError
+	if _, err := r.Resync(ctx, "bob", map[string]uint64{"c1": 1, "c2": 5}, 0); !errors.As(err, &ce) || ce.Conv != "c2" || ce.Last != 1 {
+		t.Fatalf("got %v; want a ConversationError for c2 at last 1", err)
 	}
 }
 

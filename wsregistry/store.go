@@ -88,6 +88,14 @@ type Sequencer interface {
 	Last(ctx context.Context, conv string) (uint64, error)
 }
 
+// BatchSequencer is an optional capability of a [Sequencer]: the last
+// sequences of many conversations in one round trip. [Router.Resync] uses
+// it, when the sequencer has it, to check a client's positions.
+type BatchSequencer interface {
+	// LastMany returns Last of each conversation, in the order given.
+	LastMany(ctx context.Context, convs []string) ([]uint64, error)
+}
+
 // Transport carries a message from the host that routes it to the host
 // that holds the recipient's socket. How a host receives is the adapter's
 // own API (memstore.Transport.Listen, redisbus.Bus.Listen): it passes each

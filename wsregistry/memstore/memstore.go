@@ -191,7 +191,10 @@ type Sequencer struct {
 	last map[string]uint64
 }
 
-var _ wsregistry.Sequencer = (*Sequencer)(nil)
+var (
+	_ wsregistry.Sequencer      = (*Sequencer)(nil)
+	_ wsregistry.BatchSequencer = (*Sequencer)(nil)
+)
 
 // NewSequencer returns a Sequencer with every conversation at 0.
 func NewSequencer() *Sequencer { return &Sequencer{last: make(map[string]uint64)} }
@@ -215,6 +218,20 @@ func (q *Sequencer) Last(ctx context.Context, conv string) (uint64, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return q.last[conv], nil
+}
+
+// LastMany returns Last of each conversation, in the order given.
+func (q *Sequencer) LastMany(ctx context.Context, convs []string) ([]uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := make([]uint64, len(convs))
+	for i, c := range convs {
+		out[i] = q.last[c]
+	}
+	return out, nil
 }
 
 // Transport is a wsregistry.Transport between hosts of one process.

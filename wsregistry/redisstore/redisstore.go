@@ -187,7 +187,10 @@ type Sequencer struct {
 	prefix string
 }
 
-var _ wsregistry.Sequencer = (*Sequencer)(nil)
+var (
+	_ wsregistry.Sequencer      = (*Sequencer)(nil)
+	_ wsregistry.BatchSequencer = (*Sequencer)(nil)
+)
 
 // NewSequencer returns a Sequencer on the caller's client.
 func NewSequencer(c redis.UniversalClient, opts *Options) (*Sequencer, error) {
@@ -218,4 +221,32 @@ func (q *Sequencer) Last(ctx context.Context, conv string) (uint64, error) {
 		return 0, fmt.Errorf("redisstore: last %s: %w", conv, err)
 	}
 	return n, nil
+}
+
+// LastMany returns Last of each conversation, in the order given, with
+// one GET per conversation in a single pipeline (keys of different
+// conversations may live on different cluster slots).
+func (q *Sequencer) LastMany(ctx context.Context, convs []string) ([]uint64, error) {
+	cmds := make([]*redis.StringCmd, len(convs))
+	_, err := q.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, c := range convs {
+			cmds[i] = p.Get(ctx, q.key(c))
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("redisstore: last of %d conversations: %w", len(convs), err)
+	}
+	out := make([]uint64, len(convs))
+	for i, cmd := range cmds {
+		n, err := cmd.Uint64()
+		if errors.Is(err, redis.Nil) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("redisstore: last %s: %w", convs[i], err)
+		}
+		out[i] = n
+	}
+	return out, nil
 }

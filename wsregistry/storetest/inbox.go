@@ -233,8 +233,15 @@ func RunSequencer(t *testing.T, open func(tb testing.TB) wsregistry.Sequencer) {
 		if last, err := open(t).Last(ctx, c); err != nil || last != 3 {
 			t.Fatalf("Last: got %d, %v; want 3", last, err)
 		}
-		if got, _ := q.Next(ctx, Unique("c")); got != 1 {
+		other := Unique("c")
+		if got, _ := q.Next(ctx, other); got != 1 {
 			t.Errorf("another conversation starts at %d; want 1", got)
+		}
+		if bs, ok := q.(wsregistry.BatchSequencer); ok {
+			got, err := bs.LastMany(ctx, []string{other, Unique("never"), c})
+			if err != nil || fmt.Sprint(got) != "[1 0 3]" {
+				t.Errorf("LastMany: got %v, %v; want [1 0 3]", got, err)
+			}
 		}
 	})
 	t.Run("Concurrent", func(t *testing.T) {
