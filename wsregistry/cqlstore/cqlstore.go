@@ -12,6 +12,12 @@
 // (as they do from an at-least-once Kafka consumer). Times are kept to
 // the millisecond.
 //
+// Acknowledged rows leave tombstones until the table's gc_grace_seconds
+// has passed and a compaction ran; a resync reads the recipient's
+// partition from its start and so reads through the tombstones of recent
+// acknowledgements. Lower gc_grace_seconds on wsr_inbox for very busy
+// recipients (within the repair schedule).
+//
 // The store takes the caller's session and never closes it.
 // [Store.CreateSchema] creates the tables in the session's keyspace.
 package cqlstore

@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -116,13 +117,16 @@ return 1
 // ARGV: now ms. Returns device, expiry, host triples of live leases.
 var listScript = redis.NewScript(`
 local live = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[1], '+inf', 'WITHSCORES')
+if #live == 0 then return {} end
+local devs = {}
+for i = 1, #live, 2 do devs[#devs + 1] = live[i] end
+local hosts = redis.call('HMGET', KEYS[1], unpack(devs))
 local out = {}
-for i = 1, #live, 2 do
-  local h = redis.call('HGET', KEYS[1], live[i])
-  if h then
-    out[#out + 1] = live[i]
-    out[#out + 1] = live[i + 1]
-    out[#out + 1] = h
+for i, d in ipairs(devs) do
+  if hosts[i] then
+    out[#out + 1] = d
+    out[#out + 1] = live[2 * i]
+    out[#out + 1] = hosts[i]
   end
 end
 return out
@@ -170,8 +174,8 @@ func (s *Store) List(ctx context.Context, user string, now time.Time) ([]wsregis
 	}
 	out := make([]wsregistry.Conn, 0, len(vals)/3)
 	for i := 0; i+2 < len(vals); i += 3 {
-		var msec int64
-		if _, err := fmt.Sscan(vals[i+1], &msec); err != nil {
+		msec, err := strconv.ParseInt(vals[i+1], 10, 64)
+		if err != nil {
 			return nil, fmt.Errorf("redisstore: list %s: bad expiry %q", user, vals[i+1])
 		}
 		out = append(out, wsregistry.Conn{User: user, Device: vals[i], Host: vals[i+2], Expires: time.UnixMilli(msec).UTC()})
