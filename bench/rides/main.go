@@ -316,13 +316,22 @@ func report(results []result) {
 	}
 }
 
+// epoch is the time of the drivers' first fixes.
+var epoch = time.Unix(1_700_000_000, 0)
+
+// clockedGrid returns a grid over idx with a one-hour TTL and a clock that
+// reads *now.
+func clockedGrid(idx geogrid.Index, now *time.Time) (*geogrid.Grid, error) {
+	return geogrid.New(idx, &geogrid.Options{TTL: time.Hour, Now: func() time.Time { return *now }})
+}
+
 func benchMemindex(ctx context.Context, w workload) (result, error) {
 	idx, err := memindex.New(nil)
 	if err != nil {
 		return result{}, err
 	}
-	now := time.Unix(1_700_000_000, 0)
-	g, err := geogrid.New(idx, &geogrid.Options{TTL: time.Hour, Now: func() time.Time { return now }})
+	now := epoch
+	g, err := clockedGrid(idx, &now)
 	if err != nil {
 		return result{}, err
 	}
@@ -544,8 +553,8 @@ func benchRedisindex(ctx context.Context, w workload) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	now := time.Unix(1_700_000_000, 0)
-	g, err := geogrid.New(idx, &geogrid.Options{TTL: time.Hour, Now: func() time.Time { return now }})
+	now := epoch
+	g, err := clockedGrid(idx, &now)
 	if err != nil {
 		return result{}, err
 	}
