@@ -64,6 +64,7 @@ type Registry struct {
 
 	mu    sync.Mutex
 	cache map[string]cacheEntry
+	gen   uint64 // bumped by every invalidation, under mu
 
 	hits, misses, invalidations atomic.Uint64
 }
@@ -175,10 +176,11 @@ func (r *Registry) lookup(ctx context.Context, op, user string, fresh bool) ([]C
 		return nil, err
 	}
 	now := r.opts.Now()
+	r.mu.Lock()
+	gen := r.gen
+	e, ok := r.cache[user]
+	r.mu.Unlock()
 	if !fresh && r.opts.CacheTTL > 0 {
-		r.mu.Lock()
-		e, ok := r.cache[user]
-		r.mu.Unlock()
 		if ok && now.Before(e.until) {
 			live := make([]Conn, 0, len(e.conns))
 			for _, c := range e.conns {
@@ -199,6 +201,12 @@ func (r *Registry) lookup(ctx context.Context, op, user string, fresh bool) ([]C
 	}
 	if r.opts.CacheTTL > 0 {
 		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.gen != gen {
+			// An invalidation ran during the read: the answer may
+			// predate it, so it must not be cached.
+			return conns, nil
+		}
 		if len(conns) == 0 {
 			delete(r.cache, user)
 		} else {
@@ -210,7 +218,6 @@ func (r *Registry) lookup(ctx context.Context, op, user string, fresh bool) ([]C
 			}
 			r.cache[user] = cacheEntry{conns: slices.Clone(conns), until: now.Add(r.opts.CacheTTL)}
 		}
-		r.mu.Unlock()
 	}
 	return conns, nil
 }
@@ -222,6 +229,7 @@ func (r *Registry) Invalidate(user string) {
 	r.mu.Lock()
 	_, ok := r.cache[user]
 	delete(r.cache, user)
+	r.gen++
 	r.mu.Unlock()
 	if ok {
 		r.invalidations.Add(1)

@@ -406,3 +406,52 @@ func TestResyncAfterPosition(t *testing.T) {
 		t.Fatalf("limit 3: got %d", len(page))
 	}
 }
+
+// onceGatedList blocks the first List after it has read the store.
+type onceGatedList struct {
+	wsregistry.Store
+	once             sync.Once
+	entered, release chan struct{}
+}
+
+func (g *onceGatedList) List(ctx context.Context, user string, now time.Time) ([]wsregistry.Conn, error) {
+	conns, err := g.Store.List(ctx, user, now)
+	g.once.Do(func() {
+		close(g.entered)
+		<-g.release
+	})
+	return conns, err
+}
+
+// A lookup that read the store before a registration on this host must
+// not put its older answer in the cache after the registration dropped
+// the entry.
+func TestCacheNoStaleWriteBack(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	if err := w.store.Put(ctx, wsregistry.Conn{User: "bob", Device: "phone", Host: "h1", Expires: w.clk.Now().Add(time.Minute)}, w.clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	gate := &onceGatedList{Store: w.store, entered: make(chan struct{}), release: make(chan struct{})}
+	reg, err := wsregistry.New(gate, &wsregistry.Options{Now: w.clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan []wsregistry.Conn)
+	go func() {
+		conns, _ := reg.Lookup(ctx, "bob")
+		done <- conns
+	}()
+	<-gate.entered // the lookup has read [phone@h1]
+	if _, err := reg.Register(ctx, "bob", "laptop", "h2"); err != nil {
+		t.Fatal(err)
+	}
+	close(gate.release)
+	if old := <-done; len(old) != 1 {
+		t.Fatalf("the racing lookup got %+v; want the older answer", old)
+	}
+	conns, err := reg.Lookup(ctx, "bob")
+	if err != nil || len(conns) != 2 {
+		t.Fatalf("lookup after Register: got %+v, %v; want phone and laptop (the older answer was cached)", conns, err)
+	}
+}
