@@ -1,15 +1,10 @@
 package rides_test
 
 import (
-	"bufio"
 	"context"
-	"database/sql"
-	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -22,14 +17,6 @@ import (
 )
 
 const archiveCrashEnv = "RIDES_ARCHIVE_CRASH_CHILD"
-
-// archiveCrashConfig tells the child of TestArchiveKilledReal where the
-// servers are.
-type archiveCrashConfig struct {
-	MySQLDSN       string
-	CassandraHosts []string
-	Keyspace       string
-}
 
 // stalledTrips is the child's trip store: DeleteEnded reports that the
 // archiver reached it (the cold copy is written) and never returns.
@@ -118,40 +105,12 @@ func TestArchiveKilledReal(t *testing.T) {
 	}
 	listed("before archiving")
 
-	b, _ := json.Marshal(archiveCrashConfig{MySQLDSN: m.DSN, CassandraHosts: c.Hosts, Keyspace: c.Keyspace})
-	cmd := exec.Command(os.Args[0], "-test.run=^TestArchiveKilledReal$")
-	cmd.Env = append(os.Environ(), archiveCrashEnv+"="+string(b))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
+	child := startChild(t, "TestArchiveKilledReal", archiveCrashEnv,
+		crashConfig{MySQLDSN: m.DSN, CassandraHosts: c.Hosts, Keyspace: c.Keyspace})
+	if line := child.await("PUT DONE"); line != "PUT DONE 7" {
+		t.Fatalf("child: got %q; want the delete of the 7 trips reached", line)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	killed := false
-	t.Cleanup(func() {
-		if !killed {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-	})
-	sc := bufio.NewScanner(out)
-	reached := false
-	for sc.Scan() {
-		if strings.HasPrefix(sc.Text(), "PUT DONE 7") {
-			reached = true
-			break
-		}
-	}
-	if !reached {
-		t.Fatalf("child never reached the delete: %v", sc.Err())
-	}
-	if err := cmd.Process.Kill(); err != nil { // SIGKILL between Put and Delete
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
-	killed = true
+	child.kill() // SIGKILL between Put and Delete
 
 	if live, archived := count(); live != 7 || archived != 7 {
 		t.Fatalf("after the kill: %d trips in MariaDB and %d in Cassandra; want 7 in both", live, archived)
@@ -176,19 +135,7 @@ func TestArchiveKilledReal(t *testing.T) {
 
 // archiveCrashChild runs one archiver pass whose delete never returns.
 func archiveCrashChild(t *testing.T, config string) {
-	var cc archiveCrashConfig
-	if err := json.Unmarshal([]byte(config), &cc); err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	db, err := sql.Open("mysql", cc.MySQLDSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := backends.CassandraSession(ctx, cc.CassandraHosts, cc.Keyspace)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, db, sess := childClients(t, config)
 	cold, err := archcql.New(sess, &archcql.Options{Table: backends.ArchiveTable})
 	if err != nil {
 		t.Fatal(err)
@@ -197,6 +144,6 @@ func archiveCrashChild(t *testing.T, config string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = a.RunOnce(ctx)
+	_, err = a.RunOnce(context.Background())
 	t.Fatalf("RunOnce returned %v; it should have been killed", err)
 }

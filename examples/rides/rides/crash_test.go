@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sysblocks/sysblocks/examples/rides/backends"
@@ -20,7 +21,7 @@ import (
 	"github.com/sysblocks/sysblocks/internal/testenv"
 )
 
-// crashConfig tells the child process of TestCrashDuringDispatch where the
+// crashConfig tells the child process of a crash test where the
 // real servers and the test's names are.
 type crashConfig struct {
 	RedisAddr, RedisPrefix   string
@@ -53,54 +54,18 @@ func TestCrashDuringDispatch(t *testing.T) {
 		CassandraHosts: backends.Split(os.Getenv(testenv.EnvCassandra)), Keyspace: c.Keyspace, Brokers: k.Brokers,
 		LocationTopic: k.Topic(3), TripTopic: k.Topic(3), Group: testenv.Name(t, "crash"),
 	}
-	b, _ := json.Marshal(cc)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashDuringDispatch$")
-	cmd.Env = append(os.Environ(), crashEnv+"="+string(b))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	killed := false
-	t.Cleanup(func() {
-		if !killed {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-	})
-	sc := bufio.NewScanner(out)
-	base := ""
-	for sc.Scan() {
-		if u, ok := strings.CutPrefix(sc.Text(), "URL "); ok {
-			base = u
-			break
-		}
-	}
-	if base == "" {
-		t.Fatalf("child printed no URL: %v", sc.Err())
-	}
-	go func() { // drain the rest of the child's output
-		for sc.Scan() {
-		}
-	}()
-	child := &env{t: t, base: base}
-	d := child.connect("crash-d")
+	child := startChild(t, "TestCrashDuringDispatch", crashEnv, cc)
+	base := strings.TrimPrefix(child.await("URL "), "URL ")
+	ce := &env{t: t, base: base}
+	d := ce.connect("crash-d")
 	d.ping(pickLat, pickLng)
-	tr := child.book("crash-r", false)
+	tr := ce.book("crash-r", false)
 	d.offer(tr.ID)
-	if got := child.trip(tr.ID); got.State != "offered" {
+	if got := ce.trip(tr.ID); got.State != "offered" {
 		t.Fatalf("before the crash: got %+v; want offered", got)
 	}
 
-	// SIGKILL mid-dispatch: no cleanup runs in the child.
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
-	killed = true
+	child.kill() // SIGKILL mid-dispatch: no cleanup runs in the child.
 	d.closed()
 
 	e := start(t, func(t *testing.T, s backends.Settings) *backends.Stack {
@@ -139,19 +104,8 @@ func TestCrashDuringDispatch(t *testing.T) {
 
 // crashChild serves rides on the real servers until it is killed.
 func crashChild(t *testing.T, config string) {
-	var cc crashConfig
-	if err := json.Unmarshal([]byte(config), &cc); err != nil {
-		t.Fatal(err)
-	}
+	cc, db, sess := childClients(t, config)
 	ctx := context.Background()
-	db, err := sql.Open("mysql", cc.MySQLDSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := backends.CassandraSession(ctx, cc.CassandraHosts, cc.Keyspace)
-	if err != nil {
-		t.Fatal(err)
-	}
 	st, err := backends.Real(ctx, backends.Clients{
 		Redis: redis.NewClient(&redis.Options{Addr: cc.RedisAddr}), MySQL: db, Cassandra: sess, Brokers: cc.Brokers,
 	}, backends.Settings{RedisPrefix: cc.RedisPrefix, LocationTopic: cc.LocationTopic, TripTopic: cc.TripTopic, Group: cc.Group})
@@ -175,6 +129,89 @@ func crashChild(t *testing.T, config string) {
 	}
 	os.Stdout.WriteString("URL http://" + ln.Addr().String() + "\n")
 	time.Sleep(time.Hour) // until SIGKILL
+}
+
+// childClients decodes a child's crashConfig and opens its MariaDB and
+// Cassandra clients.
+func childClients(t *testing.T, config string) (crashConfig, *sql.DB, *gocql.Session) {
+	var cc crashConfig
+	if err := json.Unmarshal([]byte(config), &cc); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("mysql", cc.MySQLDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := backends.CassandraSession(context.Background(), cc.CassandraHosts, cc.Keyspace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cc, db, sess
+}
+
+// child is a test binary re-executed to run one test as a process that
+// the parent kills.
+type child struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	lines  *bufio.Scanner
+	killed bool
+}
+
+// startChild runs the test named test in a new process of the test binary
+// with the environment variable envName set to config as JSON.
+func startChild(t *testing.T, test, envName string, config any) *child {
+	t.Helper()
+	b, err := json.Marshal(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$")
+	cmd.Env = append(os.Environ(), envName+"="+string(b))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := &child{t: t, cmd: cmd, lines: bufio.NewScanner(out)}
+	t.Cleanup(func() {
+		if !c.killed {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+	return c
+}
+
+// await returns the first line of the child's output that starts with
+// prefix, and then drains the rest. It fails the test if the child ends
+// without printing one.
+func (c *child) await(prefix string) string {
+	c.t.Helper()
+	for c.lines.Scan() {
+		if line := c.lines.Text(); strings.HasPrefix(line, prefix) {
+			go func() {
+				for c.lines.Scan() {
+				}
+			}()
+			return line
+		}
+	}
+	c.t.Fatalf("child ended without printing %q: %v", prefix, c.lines.Err())
+	return ""
+}
+
+// kill sends SIGKILL to the child and waits for it to end.
+func (c *child) kill() {
+	c.t.Helper()
+	if err := c.cmd.Process.Kill(); err != nil {
+		c.t.Fatal(err)
+	}
+	_ = c.cmd.Wait()
+	c.killed = true
 }
 
 func healthy(base string) bool {
