@@ -93,7 +93,11 @@
 // # History and archiving
 //
 // [Service.UserBookings] lists a user's bookings newest first, by pages
-// with a [Cursor]. Finished bookings leave the store through the archive
+// with a [Cursor]. [Service.RoomBookings] lists the current bookings
+// of a room over a range of nights (Booked stays and holds before their
+// deadline, by check-in), the bookings behind the counts of
+// [Service.Availability]; sqlstore serves it from an index on (room,
+// state, check-in). Finished bookings leave the store through the archive
 // block: [Service.Archivable] lists Cancelled and Completed bookings last
 // changed before a cutoff, and [Service.Purge] deletes them once they are
 // in cold storage, only if they are still terminal and at the version

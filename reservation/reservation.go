@@ -452,6 +452,27 @@ func (s *Service) Availability(ctx context.Context, room string, from, to Date) 
 	return s.store.Inventory(ctx, room, from, to, s.now())
 }
 
+// MaxRoomBookings is the most bookings one [Service.RoomBookings] call
+// returns.
+const MaxRoomBookings = 10_000
+
+// RoomBookings returns up to limit (1 to MaxRoomBookings) current bookings
+// of room whose stay overlaps the nights from .. to-1, ordered by CheckIn
+// then ID: the Booked stays and the Reserved holds whose deadline has not
+// passed (an expired hold holds nothing, whether or not the sweeper has
+// cancelled it yet). It is the list behind the counts of Availability: on
+// every night from today on, the Quantity of these bookings adds up to
+// Initial minus Available.
+func (s *Service) RoomBookings(ctx context.Context, room string, from, to Date, limit int) ([]Booking, error) {
+	if err := s.checkStay("room bookings", room, from, to, MaxInventoryNights); err != nil {
+		return nil, err
+	}
+	if limit < 1 || limit > MaxRoomBookings {
+		return nil, fmt.Errorf("reservation: room bookings: limit %d: want 1 to %d: %w", limit, MaxRoomBookings, ErrInvalid)
+	}
+	return s.store.ByRoom(ctx, room, from, to, s.now(), limit)
+}
+
 // SetInventory offers rooms rooms of room on every night from .. to-1. On
 // nights that already have inventory the change of the offer moves the
 // available count by the same amount; lowering the offer below the rooms

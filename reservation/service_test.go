@@ -374,3 +374,62 @@ func TestEffectOf(t *testing.T) {
 		}
 	}
 }
+
+// TestRoomBookings checks that RoomBookings lists the live hold until its
+// deadline on the Service's clock, refuses bad arguments, and that the
+// listed quantities match Availability.
+func TestRoomBookings(t *testing.T) {
+	ctx := context.Background()
+	svc, clock := newService(t, &reservation.Options{HoldTTL: time.Minute}, 5)
+	h, err := svc.Hold(ctx, request("k1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2 := request("k2")
+	h2.Quantity, h2.CheckIn, h2.CheckOut = 2, d0+1, d0+3
+	b, err := svc.Hold(ctx, h2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err = svc.Confirm(ctx, b.ID, reservation.Payment{ID: "p2"}); err != nil {
+		t.Fatal(err)
+	}
+	list := func() []string {
+		t.Helper()
+		got, err := svc.RoomBookings(ctx, "r1", d0, d0+3, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, x := range got {
+			out = append(out, x.ID+"/"+string(x.State))
+		}
+		return out
+	}
+	if got, want := fmt.Sprint(list()), fmt.Sprint([]string{h.ID + "/reserved", b.ID + "/booked"}); got != want {
+		t.Fatalf("RoomBookings = %s; want %s", got, want)
+	}
+	if got := availability(t, svc); fmt.Sprint(got) != "[4 2 3]" {
+		t.Fatalf("availability = %v; want [4 2 3]", got)
+	}
+	clock.Add(time.Minute) // the hold's deadline: it holds nothing, though not swept
+	if got, want := fmt.Sprint(list()), fmt.Sprint([]string{b.ID + "/booked"}); got != want {
+		t.Fatalf("RoomBookings at the deadline = %s; want %s", got, want)
+	}
+	for _, c := range []struct {
+		room     string
+		from, to reservation.Date
+		limit    int
+	}{
+		{"", d0, d0 + 1, 1},
+		{"r 1", d0, d0 + 1, 1},
+		{"r1", d0 + 1, d0, 1},
+		{"r1", d0, d0 + reservation.MaxInventoryNights + 1, 1},
+		{"r1", d0, d0 + 1, 0},
+		{"r1", d0, d0 + 1, reservation.MaxRoomBookings + 1},
+	} {
+		if _, err := svc.RoomBookings(ctx, c.room, c.from, c.to, c.limit); !errors.Is(err, reservation.ErrInvalid) {
+			t.Errorf("RoomBookings(%q, %s, %s, %d) = %v; want ErrInvalid", c.room, c.from, c.to, c.limit, err)
+		}
+	}
+}

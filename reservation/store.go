@@ -106,6 +106,13 @@ type Store interface {
 	// microseconds).
 	ByUser(ctx context.Context, user string, after Cursor, limit int) ([]Booking, error)
 
+	// ByRoom returns up to limit (>= 1) current bookings of room whose
+	// stay overlaps the nights [from, to) (CheckIn < to and CheckOut >
+	// from): Booked stays, and Reserved holds whose deadline is after now
+	// (a hold that has expired, swept or not, is left out). They are
+	// ordered by CheckIn, then ID.
+	ByRoom(ctx context.Context, room string, from, to Date, now time.Time, limit int) ([]Booking, error)
+
 	// Archivable returns up to limit (>= 1) bookings in a terminal state
 	// (Cancelled or Completed) whose Updated is before before, earliest
 	// Updated first, ties by ID.

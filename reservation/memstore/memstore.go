@@ -46,6 +46,7 @@ type Store struct {
 	booked   map[string]struct{} // IDs of Booked bookings
 	terminal map[string]struct{} // IDs of Cancelled and Completed bookings
 	byUser   map[string]map[string]struct{}
+	live     map[string]map[string]struct{} // room -> IDs of Reserved and Booked bookings
 	keys     map[string]*record
 	rebooks  map[string]string // rebooked hold ID -> booking ID
 }
@@ -59,6 +60,7 @@ func New() *Store {
 		booked:   make(map[string]struct{}),
 		terminal: make(map[string]struct{}),
 		byUser:   make(map[string]map[string]struct{}),
+		live:     make(map[string]map[string]struct{}),
 		keys:     make(map[string]*record),
 		rebooks:  make(map[string]string),
 	}
@@ -228,6 +230,19 @@ func (s *Store) put(b reservation.Booking) {
 		s.byUser[b.User] = u
 	}
 	u[b.ID] = struct{}{}
+	r := s.live[b.Room]
+	if b.State == reservation.Reserved || b.State == reservation.Booked {
+		if r == nil {
+			r = make(map[string]struct{})
+			s.live[b.Room] = r
+		}
+		r[b.ID] = struct{}{}
+	} else if r != nil {
+		delete(r, b.ID)
+		if len(r) == 0 {
+			delete(s.live, b.Room)
+		}
+	}
 }
 
 // Get implements [reservation.Store].
@@ -375,6 +390,27 @@ func (s *Store) ByUser(ctx context.Context, user string, after reservation.Curso
 	}
 	slices.SortFunc(out, func(a, b reservation.Booking) int {
 		return cmp.Or(b.Created.Compare(a.Created), cmp.Compare(b.ID, a.ID))
+	})
+	return out[:min(len(out), limit)], nil
+}
+
+// ByRoom implements [reservation.Store] from the index of the Reserved
+// and Booked bookings of each room.
+func (s *Store) ByRoom(ctx context.Context, room string, from, to reservation.Date, now time.Time, limit int) ([]reservation.Booking, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []reservation.Booking
+	for id := range s.live[room] {
+		b := s.bookings[id]
+		if b.CheckIn < to && b.CheckOut > from && (b.State == reservation.Booked || b.Held(now)) {
+			out = append(out, *b)
+		}
+	}
+	slices.SortFunc(out, func(a, b reservation.Booking) int {
+		return cmp.Or(cmp.Compare(a.CheckIn, b.CheckIn), cmp.Compare(a.ID, b.ID))
 	})
 	return out[:min(len(out), limit)], nil
 }

@@ -41,7 +41,9 @@ CREATE TABLE IF NOT EXISTS reservation_booking (
     -- a user's bookings, newest first
     KEY reservation_booking_user (user_id, created_at, id),
     -- terminal bookings by age, for archiving
-    KEY reservation_booking_archivable (state, updated_at, id)
+    KEY reservation_booking_archivable (state, updated_at, id),
+    -- a room's current bookings by check-in (ByRoom), one range per state
+    KEY reservation_booking_room (room_id, state, check_in, id)
 ) ENGINE=InnoDB;
 
 -- The rooms a Reserved hold still claims, one row per night. A row leaves

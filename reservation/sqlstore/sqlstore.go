@@ -117,6 +117,27 @@ func (s *Store) CreateSchema(ctx context.Context) error {
 			return fmt.Errorf("sqlstore: create schema: %w", err)
 		}
 	}
+	return s.addIndex(ctx, "reservation_booking", "reservation_booking_room", "(room_id, state, check_in, id)")
+}
+
+// addIndex adds an index that a table created by an earlier version of
+// the schema lacks (CREATE TABLE IF NOT EXISTS leaves such a table alone).
+// Two processes adding it at once are fine: the loser's duplicate name
+// error is ignored.
+func (s *Store) addIndex(ctx context.Context, table, index, cols string) error {
+	var n int
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.statistics"+
+		" WHERE table_schema = DATABASE() AND table_name = ? AND index_name = ?", table, index).Scan(&n); err != nil {
+		return fmt.Errorf("sqlstore: create schema: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	_, err := s.db.ExecContext(ctx, "ALTER TABLE "+table+" ADD KEY "+index+" "+cols)
+	var me *mysql.MySQLError
+	if err != nil && !(errors.As(err, &me) && me.Number == 1061) { // ER_DUP_KEYNAME
+		return fmt.Errorf("sqlstore: create schema: add index %s: %w", index, err)
+	}
 	return nil
 }
 
@@ -841,6 +862,15 @@ func (s *Store) ByUser(ctx context.Context, user string, after reservation.Curso
 	}
 	q += " ORDER BY created_at DESC, id DESC LIMIT ?"
 	return s.list(ctx, "by user", q, append(args, limit)...)
+}
+
+// ByRoom implements [reservation.Store]: one ordered range scan of the
+// index (room_id, state, check_in, id) per live state, merged.
+func (s *Store) ByRoom(ctx context.Context, room string, from, to reservation.Date, now time.Time, limit int) ([]reservation.Booking, error) {
+	one := "(SELECT " + bookingCols + " FROM reservation_booking WHERE room_id = ? AND state = ? AND check_in < ? AND check_out > ?%s ORDER BY check_in, id LIMIT ?)"
+	return s.list(ctx, "by room", fmt.Sprintf(one, "")+" UNION ALL "+fmt.Sprintf(one, " AND expires_at > ?")+" ORDER BY check_in, id LIMIT ?",
+		room, string(reservation.Booked), day(to), day(from), limit,
+		room, string(reservation.Reserved), day(to), day(from), ts(now), limit, limit)
 }
 
 // Archivable implements [reservation.Store]: one ordered range scan of the

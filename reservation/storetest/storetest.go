@@ -15,7 +15,8 @@
 // The suite checks the store contract (inventory, all-or-nothing holds,
 // the expiry predicate at the exact deadline, lazy release, transitions and
 // their capacity effects, compare-and-set conflicts, idempotency records,
-// listings, pruning, cancellation, a user's bookings by page, the
+// listings, pruning, cancellation, a user's bookings by page, a room's
+// current bookings, the
 // archiving primitives) and, through a [reservation.Service] on
 // the store, the races the block exists for: many goroutines holding the
 // last rooms of a night or of overlapping stays (exactly the capacity
@@ -91,6 +92,7 @@ func Run(t *testing.T, cfg Config) {
 		{"ExpiredAndEnded", testExpiredAndEnded},
 		{"PruneKeys", testPruneKeys},
 		{"ByUser", testByUser},
+		{"ByRoom", testByRoom},
 		{"Archivable", testArchivable},
 		{"DeleteTerminal", testDeleteTerminal},
 		{"ConcurrentDelete", testConcurrentDelete},
