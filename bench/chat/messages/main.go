@@ -72,7 +72,8 @@ func main() {
 	} else {
 		env.Keyspace = "chat_bench"
 		st, err = backends.Dial(ctx, env, backends.Settings{RedisPrefix: "{chatbench" + run + "}:",
-			GroupTopic: "chat-bench-groups", FanoutGroup: "chat-bench-" + run, MediaDir: os.TempDir() + "/chat-bench-media"})
+			GroupTopic: "chat-bench-groups", FanoutGroup: "chat-bench-" + run,
+			SeenTopic: "chat-bench-seen", SeenGroup: "chat-bench-seen-" + run, MediaDir: os.TempDir() + "/chat-bench-media"})
 	}
 	if err != nil {
 		log.Fatal(err)
