@@ -263,12 +263,12 @@ func (s *Service) serveBook(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) serveBooking(w http.ResponseWriter, r *http.Request) {
-	b, err := s.Booking(r.Context(), r.PathValue("id"))
+	v, err := s.BookingDetail(r.Context(), r.PathValue("id"), r.URL.Query().Get("user"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, ViewOf(b))
+	writeJSON(w, http.StatusOK, v)
 }
 
 func (s *Service) servePayment(w http.ResponseWriter, r *http.Request) {

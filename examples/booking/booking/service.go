@@ -622,7 +622,8 @@ func (s *Service) book(ctx context.Context, key string, req BookRequest) (reserv
 	})
 }
 
-// Booking returns the booking with the given ID.
+// Booking returns the booking with the given ID from the availability
+// database (live bookings only; see [Service.BookingDetail]).
 func (s *Service) Booking(ctx context.Context, id string) (reservation.Booking, error) {
 	if len(id) == 0 || len(id) > reservation.MaxIDLen {
 		return reservation.Booking{}, fmt.Errorf("booking: booking %q: %w", id, ErrNotFound)
@@ -634,17 +635,146 @@ func (s *Service) Booking(ctx context.Context, id string) (reservation.Booking, 
 	return b, err
 }
 
+// MaxArchiveScan is how many archived bookings of one user
+// [Service.BookingDetail] reads at most to find one booking, and how many
+// of a user's bookings made after a cancelled hold it reads at most to
+// find the hold's rebooking.
+const MaxArchiveScan = 10_000
+
+// archivePage is the page size of those scans.
+const archivePage = 500
+
+// BookingDetail returns the booking with the given ID as GET
+// /bookings/{id} shows it.
+//
+// A live booking comes from the availability database. A hold cancelled
+// by expiry or by a failed payment that a late payment rebooked carries
+// the new booking's ID in RebookedAs. A booking moved to the archive is
+// no longer in the availability database, and its ID says nothing of its
+// user, while the archive is partitioned by user: with user set (?user=
+// in the API) it is looked up among that user's archived bookings (at
+// most MaxArchiveScan of them, newest first) and returned with Archived
+// set; without it, or when user is not its owner, the answer is
+// ErrNotFound.
+func (s *Service) BookingDetail(ctx context.Context, id, user string) (BookingView, error) {
+	if user != "" {
+		if err := CheckID("user", user); err != nil {
+			return BookingView{}, err
+		}
+	}
+	b, err := s.Booking(ctx, id)
+	if errors.Is(err, ErrNotFound) && user != "" {
+		return s.archived(ctx, id, user)
+	}
+	if err != nil {
+		return BookingView{}, err
+	}
+	v := ViewOf(b)
+	if rebookable(b) {
+		if v.RebookedAs, err = s.rebookedAs(ctx, b); err != nil {
+			return BookingView{}, err
+		}
+	}
+	return v, nil
+}
+
+// archived finds booking id among the archived bookings of user.
+func (s *Service) archived(ctx context.Context, id, user string) (BookingView, error) {
+	var cur archive.Cursor
+	for read := 0; read < MaxArchiveScan; {
+		recs, err := s.cold.List(ctx, user, cur, archivePage)
+		if err != nil {
+			return BookingView{}, err
+		}
+		for _, r := range recs {
+			if r.ID != id {
+				continue
+			}
+			b, err := archivesource.Decode(r)
+			if err != nil {
+				return BookingView{}, err
+			}
+			v := ViewOf(b)
+			v.Archived = true
+			return v, nil
+		}
+		if len(recs) < archivePage {
+			break
+		}
+		read += len(recs)
+		cur = archive.Of(recs[len(recs)-1])
+	}
+	return BookingView{}, fmt.Errorf("booking: booking %s: not live, and not among the archived bookings of %s: %w", id, user, ErrNotFound)
+}
+
+// rebookable reports whether a success payment for b follows the late
+// payment policy of the reservation block: b is a hold cancelled without
+// its user's say (its deadline passed, or its payment was reported
+// failed) and no payment was recorded on it.
+func rebookable(b reservation.Booking) bool {
+	return b.State == reservation.Cancelled && b.PaymentID == "" &&
+		(b.Reason == reservation.ReasonExpired || b.Reason == reservation.ReasonPaymentFailed)
+}
+
+// rebookedAs returns the ID of the booking that rebooked the cancelled
+// hold b, or "": it reads the user's bookings, live and archived, newest
+// first, down to b's creation (a rebooking is created after its hold).
+func (s *Service) rebookedAs(ctx context.Context, b reservation.Booking) (string, error) {
+	var cur archive.Cursor
+	for read := 0; read < MaxArchiveScan; {
+		recs, next, err := archive.Merge(ctx, b.User, cur, archivePage, s.live, s.cold)
+		if err != nil {
+			return "", err
+		}
+		for _, r := range recs {
+			if r.At.Before(b.Created.UTC().Truncate(time.Microsecond)) {
+				return "", nil
+			}
+			if r.ID == b.ID {
+				continue
+			}
+			nb, err := archivesource.Decode(r)
+			if err != nil {
+				return "", err
+			}
+			if nb.Rebooks == b.ID {
+				return nb.ID, nil
+			}
+		}
+		if next.IsZero() {
+			break
+		}
+		read += len(recs)
+		cur = next
+	}
+	return "", nil
+}
+
 // Payment is the callback of the payment provider.
 type Payment struct {
 	Status    string `json:"status"`               // "success" or "failure"
 	PaymentID string `json:"payment_id,omitempty"` // the provider's charge ID; empty means one per booking
 }
 
-// Pay applies a payment callback (POST /bookings/{id}/payment): success
-// books the hold (reservation Confirm), failure releases it (Fail). A
-// payment for a booking that is already cancelled or completed returns
-// an error matching ErrFinal and changes nothing; so does a failure
-// reported for a paid booking (matching reservation.ErrState).
+// Pay applies a payment callback (POST /bookings/{id}/payment) and returns
+// the booking the payment ends in.
+//
+// Success books the hold (reservation Confirm). After the hold's
+// deadline it follows the reservation block's late-payment policy, also
+// once the sweeper has cancelled the hold (and after a failure was
+// reported: a reordered callback): the stay is booked if every night is
+// still free, as a new booking whose Rebooks names the hold when the hold
+// was already cancelled; otherwise the hold is cancelled with
+// RefundRequired set and the payment recorded on it. Both outcomes are
+// answered without error, since the payment was taken: the returned
+// booking says which. A repeated identical callback returns the same
+// booking again. A different payment for a booking that already has one
+// returns it with an error matching reservation.ErrDuplicatePayment; a
+// success for a booking cancelled by its user (or completed without a
+// payment) an error matching ErrFinal. Failure releases a live hold (Fail);
+// for a cancelled or completed booking it returns an error matching
+// ErrFinal, and for a paid one an error matching reservation.ErrState.
+// Every error leaves the booking unchanged.
 func (s *Service) Pay(ctx context.Context, id string, p Payment) (reservation.Booking, error) {
 	if p.Status != "success" && p.Status != "failure" {
 		return reservation.Booking{}, invalid("invalid_status", "status", `want "success" or "failure"`)
@@ -658,14 +788,25 @@ func (s *Service) Pay(ctx context.Context, id string, p Payment) (reservation.Bo
 	if err != nil {
 		return reservation.Booking{}, err
 	}
-	if b.State.Terminal() {
-		return b, fmt.Errorf("booking: payment for %s: booking is %s: %w", id, b.State, ErrFinal)
+	if p.Status == "failure" {
+		if b.State.Terminal() {
+			return b, fmt.Errorf("booking: payment failure for %s: booking is %s: %w", id, b.State, ErrFinal)
+		}
+		s.c.payments.Add(1)
+		return s.res.Fail(ctx, id)
+	}
+	// A terminal booking takes a success only under the late-payment
+	// policy, or as the replay of the payment it already carries (a
+	// different one is a duplicate, refused by Confirm).
+	if b.State.Terminal() && b.PaymentID == "" && !rebookable(b) {
+		return b, fmt.Errorf("booking: payment for %s: booking is %s (%s): %w", id, b.State, b.Reason, ErrFinal)
 	}
 	s.c.payments.Add(1)
-	if p.Status == "success" {
-		return s.res.Confirm(ctx, id, reservation.Payment{ID: p.PaymentID})
+	nb, err := s.res.Confirm(ctx, id, reservation.Payment{ID: p.PaymentID})
+	if errors.Is(err, reservation.ErrRefundRequired) {
+		return nb, nil // recorded: the booking says refund_required
 	}
-	return s.res.Fail(ctx, id)
+	return nb, err
 }
 
 // ---- booking events and the management view ----
@@ -729,7 +870,8 @@ func (s *Service) invalidate(ctx context.Context, hotel string) {
 
 // View is the management view of a hotel: for each room, the rooms
 // offered, available and taken (booked or held) on each night from From
-// to To-1.
+// to To-1, and the current bookings (stays and live holds) on those
+// nights.
 type View struct {
 	Hotel     string           `json:"hotel"`
 	From      reservation.Date `json:"from"`
@@ -738,11 +880,34 @@ type View struct {
 	Generated time.Time        `json:"generated"`
 }
 
-// RoomView is one room of a View.
+// RoomView is one room of a View: its counts per night and the current
+// bookings behind them.
 type RoomView struct {
 	Room   string      `json:"room"`
 	Name   string      `json:"name"`
 	Nights []NightView `json:"nights"`
+	// Bookings are the room's Booked stays and live holds whose nights
+	// overlap the view, by check-in (at most MaxViewBookings; More is set
+	// when there are others).
+	Bookings []ViewBooking `json:"bookings"`
+	More     bool          `json:"more_bookings,omitempty"`
+}
+
+// MaxViewBookings is how many bookings of one room a View lists.
+const MaxViewBookings = 500
+
+// ViewBooking is one current booking of a View.
+type ViewBooking struct {
+	ID       string            `json:"id"`
+	User     string            `json:"user"`
+	Room     string            `json:"room"`
+	CheckIn  reservation.Date  `json:"check_in"`
+	CheckOut reservation.Date  `json:"check_out"`
+	Nights   int               `json:"nights"`
+	Quantity int               `json:"quantity"`
+	State    reservation.State `json:"state"`
+	// ExpiresAt is the payment deadline of a hold (state reserved).
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
 
 // NightView is one night of a room.
@@ -781,13 +946,31 @@ func (s *Service) loadView(ctx context.Context, key string) (View, error) {
 		if err != nil {
 			return View{}, err
 		}
-		rv := RoomView{Room: r.ID, Name: r.Name, Nights: make([]NightView, 0, len(nights))}
+		list, err := s.res.RoomBookings(ctx, r.ID, v.From, v.To, MaxViewBookings+1)
+		if err != nil {
+			return View{}, err
+		}
+		rv := RoomView{Room: r.ID, Name: r.Name, Nights: make([]NightView, 0, len(nights)),
+			Bookings: make([]ViewBooking, 0, min(len(list), MaxViewBookings)), More: len(list) > MaxViewBookings}
 		for _, n := range nights {
 			rv.Nights = append(rv.Nights, NightView{Date: n.Date, Offered: n.Initial, Available: n.Available, Taken: n.Initial - n.Available})
+		}
+		for _, b := range list[:min(len(list), MaxViewBookings)] {
+			rv.Bookings = append(rv.Bookings, viewBooking(b))
 		}
 		v.Rooms = append(v.Rooms, rv)
 	}
 	return v, nil
+}
+
+func viewBooking(b reservation.Booking) ViewBooking {
+	vb := ViewBooking{ID: b.ID, User: b.User, Room: b.Room, CheckIn: b.CheckIn, CheckOut: b.CheckOut,
+		Nights: b.Nights(), Quantity: b.Quantity, State: b.State}
+	if b.State == reservation.Reserved {
+		e := b.ExpiresAt.UTC().Truncate(time.Microsecond)
+		vb.ExpiresAt = &e
+	}
+	return vb
 }
 
 // BookingView is the JSON form of a booking.
@@ -805,8 +988,13 @@ type BookingView struct {
 	InvoiceID      string            `json:"invoice_id,omitempty"`
 	RefundRequired bool              `json:"refund_required,omitempty"`
 	Rebooks        string            `json:"rebooks,omitempty"`
-	Created        time.Time         `json:"created"`
-	Updated        time.Time         `json:"updated"`
+	// RebookedAs, on a hold cancelled by expiry or a failed payment, is
+	// the booking that a late payment made of it (GET /bookings/{id}).
+	RebookedAs string `json:"rebooked_as,omitempty"`
+	// Archived is set on a booking read from the archive.
+	Archived bool      `json:"archived,omitempty"`
+	Created  time.Time `json:"created"`
+	Updated  time.Time `json:"updated"`
 }
 
 // ViewOf returns the JSON form of b. Times are truncated to microseconds,

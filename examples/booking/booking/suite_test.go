@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -45,8 +46,8 @@ func memoryStack(t *testing.T, s backends.Settings) *backends.Stack {
 	return st
 }
 
-// counting wraps the availability store and counts the calls that
-// requests make (the sweeper's Expired, Ended and PruneKeys are not
+// counting wraps the availability and booking store (one
+// reservation.Store) and counts the calls that requests make (the sweeper's Expired, Ended and PruneKeys are not
 // counted).
 type counting struct {
 	reservation.Store
@@ -76,6 +77,16 @@ func (c *counting) Get(ctx context.Context, id string) (reservation.Booking, err
 func (c *counting) Transition(ctx context.Context, id string, t reservation.Transition) (reservation.Booking, error) {
 	c.calls.Add(1)
 	return c.Store.Transition(ctx, id, t)
+}
+
+func (c *counting) ByRoom(ctx context.Context, room string, from, to reservation.Date, now time.Time, limit int) ([]reservation.Booking, error) {
+	c.calls.Add(1)
+	return c.Store.ByRoom(ctx, room, from, to, now, limit)
+}
+
+func (c *counting) ByUser(ctx context.Context, user string, after reservation.Cursor, limit int) ([]reservation.Booking, error) {
+	c.calls.Add(1)
+	return c.Store.ByUser(ctx, user, after, limit)
 }
 
 // env is one running service behind an httptest server.
@@ -239,6 +250,7 @@ func suite(t *testing.T, newStack stackFunc) {
 	t.Run("Bookings", func(t *testing.T) { testBookings(t, newStack) })
 	t.Run("BadBookings", func(t *testing.T) { testBadBookings(t, newStack) })
 	t.Run("Expiry", func(t *testing.T) { testExpiry(t, newStack) })
+	t.Run("LatePayments", func(t *testing.T) { testLatePayments(t, newStack) })
 	t.Run("LastRooms", func(t *testing.T) { testLastRooms(t, newStack) })
 	t.Run("View", func(t *testing.T) { testView(t, newStack) })
 	t.Run("History", func(t *testing.T) { testHistory(t, newStack) })
@@ -492,8 +504,13 @@ func testBadBookings(t *testing.T, newStack stackFunc) {
 	_, final, _ := e.book("final", "carol", "r1", 1, 2, 3)
 	e.must(http.StatusOK, "POST", "/bookings/"+final.ID+"/payment", booking.Payment{Status: "failure"}, nil)
 	_, held, _ := e.book("held", "carol", "r1", 1, 2, 3)
+	_, byUser, _ := e.book("by-user", "carol", "r1", 1, 2, 3)
+	if _, err := e.svc.Reservations().Cancel(context.Background(), byUser.ID); err != nil {
+		t.Fatal(err)
+	}
 
-	var finalBefore, heldBefore booking.BookingView
+	var finalBefore, heldBefore, byUserBefore booking.BookingView
+	e.must(http.StatusOK, "GET", "/bookings/"+byUser.ID, nil, &byUserBefore)
 	e.must(http.StatusOK, "GET", "/bookings/"+final.ID, nil, &finalBefore)
 	e.must(http.StatusOK, "GET", "/bookings/"+held.ID, nil, &heldBefore)
 	availBefore := e.availability("r1")
@@ -544,7 +561,8 @@ func testBadBookings(t *testing.T, newStack stackFunc) {
 		{"unknown booking", "bk_nope", booking.Payment{Status: "success"}, 404, "not_found"},
 		{"unknown status", held.ID, `{"status":"maybe"}`, 400, "invalid_status"},
 		{"no status", held.ID, `{}`, 400, "invalid_status"},
-		{"success on a cancelled booking", final.ID, booking.Payment{Status: "success"}, 409, "booking_final"},
+		{"success on a booking cancelled by its user", byUser.ID, booking.Payment{Status: "success"}, 409, "booking_final"},
+		{"failure on a booking cancelled by its user", byUser.ID, booking.Payment{Status: "failure"}, 409, "booking_final"},
 		{"failure on a cancelled booking", final.ID, booking.Payment{Status: "failure"}, 409, "booking_final"},
 		{"bad payment id", held.ID, booking.Payment{Status: "success", PaymentID: "a b"}, 400, "invalid_payment_id"},
 	} {
@@ -566,7 +584,11 @@ func testBadBookings(t *testing.T, newStack stackFunc) {
 	if got := e.availability("r1"); !reflect.DeepEqual(got, availBefore) {
 		t.Errorf("inventory after bad requests changed")
 	}
-	var finalAfter, heldAfter booking.BookingView
+	var finalAfter, heldAfter, byUserAfter booking.BookingView
+	e.must(http.StatusOK, "GET", "/bookings/"+byUser.ID, nil, &byUserAfter)
+	if !reflect.DeepEqual(byUserAfter, byUserBefore) {
+		t.Errorf("booking cancelled by its user after payments: %+v; want %+v", byUserAfter, byUserBefore)
+	}
 	e.must(http.StatusOK, "GET", "/bookings/"+final.ID, nil, &finalAfter)
 	e.must(http.StatusOK, "GET", "/bookings/"+held.ID, nil, &heldAfter)
 	if !reflect.DeepEqual(finalAfter, finalBefore) || !reflect.DeepEqual(heldAfter, heldBefore) {
@@ -589,10 +611,6 @@ func testExpiry(t *testing.T, newStack stackFunc) {
 		e.must(http.StatusOK, "GET", "/bookings/"+b.ID, nil, &got)
 		return got.State == reservation.Cancelled && got.Reason == "expired"
 	})
-	var eb booking.ErrorBody
-	if status := e.do("POST", "/bookings/"+b.ID+"/payment", booking.Payment{Status: "success"}, &eb); status != 409 || eb.Error != "booking_final" {
-		t.Errorf("payment after the sweep: %d %+v; want 409 booking_final", status, eb)
-	}
 	if status, b2, eb := e.book("k3", "bob", "r1", 1, 1, 2); status != http.StatusCreated {
 		t.Errorf("hold after expiry: %d %+v; want 201", status, eb)
 	} else {
@@ -601,6 +619,153 @@ func testExpiry(t *testing.T, newStack stackFunc) {
 		if paid.State != reservation.Booked {
 			t.Errorf("paid: %+v", paid)
 		}
+	}
+}
+
+// testLatePayments sends success callbacks after the sweeper cancelled
+// the hold: the stay is rebooked while its nights are free, otherwise the
+// payment is recorded for refund; replays answer the same, other payments
+// and payments for bookings cancelled by their user change nothing.
+func testLatePayments(t *testing.T, newStack stackFunc) {
+	e := start(t, newStack, func(c *booking.Config) { c.Reservation.HoldTTL = time.Minute })
+	h := e.hotel("Airport Inn", "Paris")
+	e.room(h.ID, "free", 1, 80)
+	e.room(h.ID, "sold", 1, 80)
+	e.room(h.ID, "race", 1, 80)
+	_, free, _ := e.book("free", "alice", "free", 1, 1, 3)
+	_, sold, _ := e.book("sold", "bob", "sold", 1, 1, 2)
+	_, race, _ := e.book("race", "dave", "race", 1, 1, 2)
+	e.clock.Advance(2 * time.Minute)
+	for _, b := range []booking.BookingView{free, sold, race} {
+		e.eventually("hold "+b.ID+" cancelled by the sweeper", func() bool {
+			var got booking.BookingView
+			e.must(http.StatusOK, "GET", "/bookings/"+b.ID, nil, &got)
+			return got.State == reservation.Cancelled && got.Reason == "expired"
+		})
+	}
+	// Another guest takes the room of the "sold" stay meanwhile.
+	_, taker, eb := e.book("taker", "carol", "sold", 1, 1, 2)
+	if taker.ID == "" {
+		t.Fatalf("hold of the freed room: %+v", eb)
+	}
+	pay := func(id, payment string) (int, json.RawMessage) {
+		var raw json.RawMessage
+		status := e.do("POST", "/bookings/"+id+"/payment", booking.Payment{Status: "success", PaymentID: payment}, &raw)
+		return status, raw
+	}
+	get := func(id string) booking.BookingView {
+		var v booking.BookingView
+		e.must(http.StatusOK, "GET", "/bookings/"+id, nil, &v)
+		return v
+	}
+
+	// Rebooked: a new booking, booked, naming the hold; the hold names it.
+	status, raw := pay(free.ID, "ch_free")
+	var rebooked booking.BookingView
+	_ = json.Unmarshal(raw, &rebooked)
+	if status != 200 || rebooked.State != reservation.Booked || rebooked.Rebooks != free.ID || rebooked.ID == free.ID ||
+		rebooked.PaymentID != "ch_free" || rebooked.InvoiceID == "" || rebooked.Reason != "late_payment" {
+		t.Fatalf("late payment, nights free: %d %s; want 200 and a new booked booking rebooking %s", status, raw, free.ID)
+	}
+	if got := get(rebooked.ID); got.State != reservation.Booked || got.Rebooks != free.ID {
+		t.Errorf("GET of the rebooking: %+v", got)
+	}
+	holdAfter := get(free.ID)
+	if holdAfter.State != reservation.Cancelled || holdAfter.RebookedAs != rebooked.ID {
+		t.Errorf("GET of the rebooked hold: %+v; want cancelled, rebooked_as %s", holdAfter, rebooked.ID)
+	}
+	if n := e.availability("free"); n[1].Available != 0 || n[2].Available != 0 {
+		t.Errorf("nights of the rebooked stay: %+v; want taken", n[1:3])
+	}
+
+	// Refund: the night was sold meanwhile.
+	status, raw = pay(sold.ID, "ch_sold")
+	var refunded booking.BookingView
+	_ = json.Unmarshal(raw, &refunded)
+	if status != 200 || refunded.ID != sold.ID || refunded.State != reservation.Cancelled || !refunded.RefundRequired || refunded.PaymentID != "ch_sold" {
+		t.Fatalf("late payment, night sold: %d %s; want 200, the hold cancelled with refund_required and the payment", status, raw)
+	}
+	if got := get(sold.ID); !reflect.DeepEqual(got, refunded) {
+		t.Errorf("GET of the refunded hold: %+v; want %+v", got, refunded)
+	}
+	if got := get(taker.ID); got.State != reservation.Reserved {
+		t.Errorf("the other guest's hold: %+v; want untouched", got)
+	}
+
+	// Replays answer the same; another payment, or a failure, changes nothing.
+	want := map[string]booking.BookingView{free.ID: holdAfter, rebooked.ID: get(rebooked.ID), sold.ID: get(sold.ID)}
+	availBefore := [][]reservation.Night{e.availability("free"), e.availability("sold")}
+	for _, c := range []struct{ id, payment string }{{free.ID, "ch_free"}, {sold.ID, "ch_sold"}} {
+		status, again := pay(c.id, c.payment)
+		var first, second booking.BookingView
+		_ = json.Unmarshal(again, &second)
+		if c.id == free.ID {
+			first = rebooked
+		} else {
+			first = refunded
+		}
+		if status != 200 || !reflect.DeepEqual(first, second) {
+			t.Errorf("replay of %s for %s: %d %s; want 200 %+v", c.payment, c.id, status, again, first)
+		}
+	}
+	for _, c := range []struct{ id, payment, code string }{
+		{free.ID, "ch_other", "duplicate_payment"},
+		{rebooked.ID, "ch_other", "duplicate_payment"},
+		{sold.ID, "ch_other", "duplicate_payment"},
+	} {
+		status, raw := pay(c.id, c.payment)
+		var eb booking.ErrorBody
+		_ = json.Unmarshal(raw, &eb)
+		if status != 409 || eb.Error != c.code {
+			t.Errorf("payment %s for %s: %d %s; want 409 %s", c.payment, c.id, status, raw, c.code)
+		}
+	}
+	for _, id := range []string{free.ID, sold.ID} {
+		var eb booking.ErrorBody
+		if status := e.do("POST", "/bookings/"+id+"/payment", booking.Payment{Status: "failure"}, &eb); status != 409 || eb.Error != "booking_final" {
+			t.Errorf("failure reported for %s: %d %+v; want 409 booking_final", id, status, eb)
+		}
+	}
+	for id, v := range want {
+		if got := get(id); !reflect.DeepEqual(got, v) {
+			t.Errorf("%s after duplicate callbacks: %+v; want %+v", id, got, v)
+		}
+	}
+	if got := [][]reservation.Night{e.availability("free"), e.availability("sold")}; !reflect.DeepEqual(got, availBefore) {
+		t.Errorf("inventory changed by duplicate callbacks")
+	}
+
+	// A success reported after a failure (reordered callbacks) is late
+	// too: the stay is rebooked.
+	_, failed, _ := e.book("failed", "erin", "free", 1, 5, 6)
+	e.must(http.StatusOK, "POST", "/bookings/"+failed.ID+"/payment", booking.Payment{Status: "failure"}, nil)
+	if status, raw := pay(failed.ID, "ch_failed"); status != 200 || !strings.Contains(string(raw), `"rebooks":"`+failed.ID+`"`) {
+		t.Errorf("success after failure: %d %s; want 200 and a rebooking", status, raw)
+	}
+
+	// The same late callback delivered by many goroutines at once books
+	// the stay once.
+	const n = 12
+	got := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			var v booking.BookingView
+			if status := e.do("POST", "/bookings/"+race.ID+"/payment", booking.Payment{Status: "success", PaymentID: "ch_race"}, &v); status != 200 {
+				t.Errorf("concurrent late callback %d: %d", i, status)
+			}
+			got[i] = v.ID
+		})
+	}
+	wg.Wait()
+	for i := range got {
+		if got[i] != got[0] || got[i] == race.ID || got[i] == "" {
+			t.Fatalf("concurrent late callbacks answered %v; want one rebooking", got)
+		}
+	}
+	list, err := e.svc.Reservations().RoomBookings(context.Background(), "race", reservation.DateFromTime(e.clock.Now().UTC()), reservation.DateFromTime(e.clock.Now().UTC()).AddDays(5), 10)
+	if err != nil || len(list) != 1 || list[0].ID != got[0] {
+		t.Errorf("bookings of the raced room: %v, %v; want only %s", list, err, got[0])
 	}
 }
 
@@ -648,8 +813,8 @@ func testView(t *testing.T, newStack stackFunc) {
 	}
 	before := e.avail.calls.Load()
 	v1 := view()
-	if got := e.avail.calls.Load() - before; got != 2 {
-		t.Errorf("first view read: %d availability store calls; want 2 (one per room)", got)
+	if got := e.avail.calls.Load() - before; got != 4 {
+		t.Errorf("first view read: %d store calls; want 4 (counts and bookings of each room)", got)
 	}
 	if len(v1.Rooms) != 2 || len(v1.Rooms[0].Nights) != booking.DefaultViewDays || v1.Rooms[0].Nights[0].Offered != 4 {
 		t.Fatalf("view: %+v", v1)
@@ -657,7 +822,7 @@ func testView(t *testing.T, newStack stackFunc) {
 	before = e.avail.calls.Load()
 	v2 := view()
 	if got := e.avail.calls.Load() - before; got != 0 {
-		t.Errorf("second view read: %d availability store calls; want 0 (served from the cache)", got)
+		t.Errorf("second view read: %d availability or booking store calls; want 0 (served from the cache)", got)
 	}
 	if !reflect.DeepEqual(v1, v2) {
 		t.Errorf("second view differs from the first")
@@ -669,9 +834,24 @@ func testView(t *testing.T, newStack stackFunc) {
 	if v3.Rooms[0].Nights[1].Taken != 3 || v3.Rooms[0].Nights[2].Taken != 3 || v3.Rooms[0].Nights[3].Taken != 0 {
 		t.Errorf("view after a hold of 3 on nights 1-2: %+v", v3.Rooms[0].Nights[:4])
 	}
+	if got := v3.Rooms[0].Bookings; len(got) != 1 || got[0].ID != b.ID || got[0].User != "alice" || got[0].Room != "r1" ||
+		got[0].Quantity != 3 || got[0].Nights != 2 || got[0].State != reservation.Reserved || got[0].ExpiresAt == nil ||
+		!got[0].ExpiresAt.Equal(*b.ExpiresAt) || got[0].CheckIn.String() != e.day(1) {
+		t.Errorf("bookings of r1 after a hold of 3 on nights 1-2: %+v; want the hold with its deadline", got)
+	}
+	if len(v3.Rooms[1].Bookings) != 0 {
+		t.Errorf("bookings of r2: %+v; want none", v3.Rooms[1].Bookings)
+	}
 	e.must(http.StatusOK, "POST", "/bookings/"+b.ID+"/payment", booking.Payment{Status: "failure"}, nil)
-	if v := view(); v.Rooms[0].Nights[1].Taken != 0 {
-		t.Errorf("view after the failed payment: %+v", v.Rooms[0].Nights[:3])
+	if v := view(); v.Rooms[0].Nights[1].Taken != 0 || len(v.Rooms[0].Bookings) != 0 {
+		t.Errorf("view after the failed payment: %+v, bookings %+v", v.Rooms[0].Nights[:3], v.Rooms[0].Bookings)
+	}
+	// A paid stay is listed as booked, without a deadline; an expired
+	// hold is not listed once the sweeper has cancelled it.
+	_, paid, _ := e.book("k2", "bob", "r2", 1, 0, 1)
+	e.must(http.StatusOK, "POST", "/bookings/"+paid.ID+"/payment", booking.Payment{Status: "success"}, nil)
+	if got := view().Rooms[1].Bookings; len(got) != 1 || got[0].ID != paid.ID || got[0].State != reservation.Booked || got[0].ExpiresAt != nil {
+		t.Errorf("bookings of r2 after a paid stay: %+v", got)
 	}
 	before = e.avail.calls.Load()
 	view()
@@ -728,6 +908,28 @@ func testHistory(t *testing.T, newStack stackFunc) {
 		if _, err := e.svc.Reservations().Get(context.Background(), id); err == nil {
 			t.Errorf("booking %s still in the availability database after archiving", id)
 		}
+	}
+
+	// An archived booking is found with its owner.
+	var eb booking.ErrorBody
+	if status := e.do("GET", "/bookings/"+made[0].ID, nil, &eb); status != 404 || eb.Error != "not_found" {
+		t.Errorf("GET of an archived booking without ?user=: %d %+v; want 404", status, eb)
+	}
+	var arch booking.BookingView
+	e.must(http.StatusOK, "GET", "/bookings/"+made[0].ID+"?user=alice", nil, &arch)
+	if arch.ID != made[0].ID || arch.User != "alice" || !arch.Archived || arch.State != reservation.Cancelled || arch.Reason != "payment_failed" {
+		t.Errorf("GET of an archived booking with its owner: %+v", arch)
+	}
+	if status := e.do("GET", "/bookings/"+made[0].ID+"?user=bob", nil, &eb); status != 404 || eb.Error != "not_found" {
+		t.Errorf("GET of an archived booking with another user: %d %+v; want 404", status, eb)
+	}
+	if status := e.do("GET", "/bookings/"+made[0].ID+"?user=a%20b", nil, &eb); status != 400 || eb.Error != "invalid_id" {
+		t.Errorf("GET with a malformed user: %d %+v; want 400 invalid_id", status, eb)
+	}
+	var liveB booking.BookingView
+	e.must(http.StatusOK, "GET", "/bookings/"+made[1].ID+"?user=alice", nil, &liveB)
+	if liveB.Archived || liveB.State != reservation.Booked {
+		t.Errorf("GET of a live booking with ?user=: %+v", liveB)
 	}
 
 	// Pages of 2, newest first: every booking of alice exactly once.

@@ -15,7 +15,7 @@ import (
 // decoded on every read. The zero value is ready to use.
 type ViewCodec struct{}
 
-const viewFormat = 1
+const viewFormat = 2
 
 // errView reports bytes that are not an encoded View.
 var errView = errors.New("booking: undecodable view")
@@ -29,7 +29,7 @@ func appendString(b []byte, s string) []byte {
 func (ViewCodec) Encode(v View) ([]byte, error) {
 	n := 32 + len(v.Hotel)
 	for _, r := range v.Rooms {
-		n += 16 + len(r.Room) + len(r.Name) + 12*len(r.Nights)
+		n += 16 + len(r.Room) + len(r.Name) + 12*len(r.Nights) + 64*len(r.Bookings)
 	}
 	b := make([]byte, 0, n)
 	b = append(b, viewFormat)
@@ -47,6 +47,25 @@ func (ViewCodec) Encode(v View) ([]byte, error) {
 			b = binary.AppendUvarint(b, uint64(n.Offered))
 			b = binary.AppendUvarint(b, uint64(n.Available))
 		}
+		b = binary.AppendUvarint(b, uint64(len(r.Bookings)))
+		for _, x := range r.Bookings {
+			b = appendString(b, x.ID)
+			b = appendString(b, x.User)
+			b = appendString(b, string(x.State))
+			b = binary.AppendVarint(b, int64(x.CheckIn))
+			b = binary.AppendVarint(b, int64(x.CheckOut))
+			b = binary.AppendUvarint(b, uint64(x.Quantity))
+			var exp int64 // 0: no deadline
+			if x.ExpiresAt != nil {
+				exp = x.ExpiresAt.UnixNano()
+			}
+			b = binary.AppendVarint(b, exp)
+		}
+		more := byte(0)
+		if r.More {
+			more = 1
+		}
+		b = append(b, more)
 	}
 	return b, nil
 }
@@ -74,6 +93,16 @@ func (r *viewReader) varint(min, max int64) int64 {
 	}
 	r.b = r.b[n:]
 	return v
+}
+
+func (r *viewReader) flag() bool {
+	if len(r.b) == 0 || r.b[0] > 1 {
+		r.err, r.b = true, nil
+		return false
+	}
+	f := r.b[0] == 1
+	r.b = r.b[1:]
+	return f
 }
 
 func (r *viewReader) string() string {
@@ -111,6 +140,24 @@ func (ViewCodec) Decode(b []byte) (View, error) {
 			n.Taken = n.Offered - n.Available
 			rv.Nights = append(rv.Nights, n)
 		}
+		count := r.uvarint(uint64(len(r.b)) / 8)
+		rv.Bookings = make([]ViewBooking, 0, count)
+		for range count {
+			x := ViewBooking{ID: r.string(), User: r.string(), Room: rv.Room, State: reservation.State(r.string())}
+			x.CheckIn = reservation.Date(r.varint(int64(reservation.MinDate), int64(reservation.MaxDate)))
+			x.CheckOut = reservation.Date(r.varint(int64(x.CheckIn)+1, int64(reservation.MaxDate)))
+			x.Nights = int(x.CheckOut - x.CheckIn)
+			x.Quantity = int(r.uvarint(reservation.MaxRooms))
+			if exp := r.varint(math.MinInt64, math.MaxInt64); exp != 0 {
+				t := time.Unix(0, exp).UTC()
+				x.ExpiresAt = &t
+			}
+			if !x.State.Valid() || (x.ExpiresAt != nil) != (x.State == reservation.Reserved) {
+				r.err, r.b = true, nil
+			}
+			rv.Bookings = append(rv.Bookings, x)
+		}
+		rv.More = r.flag()
 		v.Rooms = append(v.Rooms, rv)
 	}
 	if r.err || len(r.b) != 0 {

@@ -2,6 +2,7 @@ package booking_test
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -13,14 +14,38 @@ func sampleView() booking.View {
 	d := reservation.DateOf(2026, 3, 1)
 	return booking.View{Hotel: "h_1", From: d, To: d.AddDays(2), Generated: time.Date(2026, 3, 1, 8, 0, 0, 5, time.UTC),
 		Rooms: []booking.RoomView{
-			{Room: "r1", Name: "Double", Nights: []booking.NightView{{Date: d, Offered: 4, Available: 1, Taken: 3}, {Date: d + 1, Offered: 4, Available: 4}}},
-			{Room: "r2", Name: "Suite é", Nights: []booking.NightView{}},
+			{Room: "r1", Name: "Double", Nights: []booking.NightView{{Date: d, Offered: 4, Available: 1, Taken: 3}, {Date: d + 1, Offered: 4, Available: 4}},
+				Bookings: []booking.ViewBooking{
+					{ID: "bk_1", User: "alice", Room: "r1", CheckIn: d, CheckOut: d + 1, Nights: 1, Quantity: 2, State: reservation.Booked},
+					{ID: "bk_2", User: "bob", Room: "r1", CheckIn: d, CheckOut: d + 3, Nights: 3, Quantity: 1, State: reservation.Reserved, ExpiresAt: &exp},
+				}, More: true},
+			{Room: "r2", Name: "Suite é", Nights: []booking.NightView{}, Bookings: []booking.ViewBooking{}},
 		}}
 }
+
+var exp = time.Date(2026, 3, 1, 8, 10, 0, 7000, time.UTC)
 
 func TestViewCodecRoundTrip(t *testing.T) {
 	var c booking.ViewCodec
 	for _, v := range []booking.View{sampleView(), {Rooms: []booking.RoomView{}, Generated: time.Unix(0, 0).UTC()}} {
+		if len(v.Rooms) > 0 {
+			// A reserved booking without a deadline, a booked one with
+			// one, an unknown state, an empty stay: each refused.
+			for i, edit := range []func(*booking.ViewBooking){
+				func(x *booking.ViewBooking) { x.State, x.ExpiresAt = reservation.Reserved, nil },
+				func(x *booking.ViewBooking) { x.ExpiresAt = &exp },
+				func(x *booking.ViewBooking) { x.State = "lost" },
+				func(x *booking.ViewBooking) { x.CheckOut = x.CheckIn },
+			} {
+				bad := sampleView()
+				bad.Rooms[0].Bookings = slices.Clone(bad.Rooms[0].Bookings)
+				edit(&bad.Rooms[0].Bookings[0])
+				raw, _ := c.Encode(bad)
+				if _, err := c.Decode(raw); err == nil {
+					t.Errorf("Decode of bad booking %d succeeded", i)
+				}
+			}
+		}
 		b, err := c.Encode(v)
 		if err != nil {
 			t.Fatal(err)
@@ -73,6 +98,11 @@ func BenchmarkViewCodec(b *testing.B) {
 		v.Rooms[i].Nights = nil
 		for n := range 14 {
 			v.Rooms[i].Nights = append(v.Rooms[i].Nights, booking.NightView{Date: d.AddDays(n), Offered: 10, Available: 7, Taken: 3})
+		}
+		v.Rooms[i].Bookings = nil
+		for n := range 3 {
+			v.Rooms[i].Bookings = append(v.Rooms[i].Bookings, booking.ViewBooking{ID: "bk_abcdefghijklmnopqrstuvwxyz", User: "user-42",
+				Room: v.Rooms[i].Room, CheckIn: d.AddDays(n), CheckOut: d.AddDays(n + 2), Nights: 2, Quantity: 1, State: reservation.Booked})
 		}
 	}
 	b.Run("binary-decode", func(b *testing.B) {
