@@ -163,6 +163,8 @@ const (
 	wVowel     = 6  // one vowel for another
 	wNeighbour = 7  // a key next to the intended one (QWERTY)
 	wSwap      = 7  // two adjacent letters swapped
+	wMove      = 12 // a letter moved by two places (three rotated)
+	wPair      = 10 // a repeated pair of letters typed once or twice
 
 	wLastLetter = 5 // added when the last letters differ (see expand)
 )
@@ -220,25 +222,35 @@ func substWeight(a, b rune) int {
 
 // typoWeight is the optimal string alignment distance of q and t with the
 // weights of the typo model, in tenths. With prefix set it is the least
-// weight of q against any prefix of t.
+// weight of q against any prefix of t. Besides the edits of [Distance], it
+// knows two slips of typing that distance counts as two typos: a letter
+// typed one place late or early ("fomr" for "from": three letters
+// rotated) and a repeated pair of letters typed once or twice
+// ("bargaing" for "bargaining").
 func typoWeight(q, t []rune, prefix bool) int {
 	n := len(q)
-	var stack [3 * 49]int
+	var stack [4 * 49]int
 	var rows []int
-	if 3*(n+1) <= len(stack) {
-		rows = stack[:3*(n+1)]
+	if 4*(n+1) <= len(stack) {
+		rows = stack[:4*(n+1)]
 	} else {
-		rows = make([]int, 3*(n+1))
+		rows = make([]int, 4*(n+1))
 	}
-	prev2, prev, cur := rows[:n+1], rows[n+1:2*(n+1)], rows[2*(n+1):]
+	prev3, prev2, prev, cur := rows[:n+1], rows[n+1:2*(n+1)], rows[2*(n+1):3*(n+1)], rows[3*(n+1):]
 	prev[0] = 0
 	for j := 1; j <= n; j++ {
 		prev[j] = prev[j-1] + indelWeight(q, j-1)
+		if j >= 2 && repeatedPair(q, j-2) {
+			prev[j] = min(prev[j], prev[j-2]+wPair)
+		}
 	}
 	best := prev[n]
 	for i := 1; i <= len(t); i++ {
 		c := t[i-1]
 		cur[0] = prev[0] + indelWeight(t, i-1)
+		if i >= 2 && repeatedPair(t, i-2) {
+			cur[0] = min(cur[0], prev2[0]+wPair)
+		}
 		for j := 1; j <= n; j++ {
 			qj := q[j-1]
 			v := prev[j-1]
@@ -249,17 +261,42 @@ func typoWeight(q, t []rune, prefix bool) int {
 			if i > 1 && j > 1 && c == q[j-2] && t[i-2] == qj && c != qj {
 				v = min(v, prev2[j-2]+wSwap)
 			}
+			if i >= 2 && repeatedPair(t, i-2) {
+				v = min(v, prev2[j]+wPair)
+			}
+			if j >= 2 && repeatedPair(q, j-2) {
+				v = min(v, cur[j-2]+wPair)
+			}
+			if i >= 3 && j >= 3 && rotated(q[j-3:j], t[i-3:i]) {
+				v = min(v, prev3[j-3]+wMove)
+			}
 			cur[j] = v
 		}
 		if prefix {
 			best = min(best, cur[n])
 		}
-		prev2, prev, cur = prev, cur, prev2
+		prev3, prev2, prev, cur = prev2, prev, cur, prev3
 	}
 	if prefix {
 		return best
 	}
 	return prev[n]
+}
+
+// repeatedPair reports whether w[i], w[i+1] repeat the two runes just
+// before or just after them.
+func repeatedPair(w []rune, i int) bool {
+	a, b := w[i], w[i+1]
+	return (i >= 2 && w[i-2] == a && w[i-1] == b) || (i+3 < len(w) && w[i+2] == a && w[i+3] == b)
+}
+
+// rotated reports whether a is b with its first rune moved to the end or
+// its last rune moved to the front, and not b itself.
+func rotated(a, b []rune) bool {
+	if a[0] == b[0] && a[1] == b[1] && a[2] == b[2] {
+		return false
+	}
+	return (a[0] == b[1] && a[1] == b[2] && a[2] == b[0]) || (a[0] == b[2] && a[1] == b[0] && a[2] == b[1])
 }
 
 // indelWeight is the weight of inserting or deleting w[i]: cheap when a

@@ -167,6 +167,13 @@ func TestTypoWeight(t *testing.T) {
 		{"hwllo", "hello", wNeighbour}, // w is next to e
 		{"hpllo", "hello", wEdit},
 		{"teh", "the", wSwap},
+		{"fomr", "from", wMove},           // r typed two places late
+		{"recations", "creations", wMove}, // c typed two places late
+		{"kwno", "know", wMove},           // w typed two places early
+		{"bargaing", "bargaining", wPair}, // "in" once instead of twice
+		{"bananana", "banana", wPair},     // "na" once too often
+		{"abc", "bca", wMove},
+		{"abc", "cba", 2 * wEdit},
 	}
 	for _, c := range cases {
 		if got := w(c.q, c.t); got != c.want {

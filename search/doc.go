@@ -50,8 +50,12 @@
 // prefix query is completed by the same walk. Hits must match every word
 // (or Query.MinWords of them) and are ranked by words matched, typos,
 // proximity of the words, weight of the fields matched and popularity
-// (Options.Ranking), then shorter documents. Filters on tags, numeric
-// ranges and a predicate, and offset pagination, apply to every query.
+// (Options.Ranking), then by the likelier misspelling (a typo model in
+// which a doubled letter, a vowel for a vowel, a neighbouring key, two
+// swapped letters, a letter typed two places off and a repeated pair of
+// letters typed once weigh less than other edits), then shorter documents.
+// Filters on tags, numeric ranges and a predicate, and offset pagination,
+// apply to every query.
 //
 // # Adapters
 //
