@@ -234,8 +234,12 @@ func TestBinaryMemory(t *testing.T) {
 	if status := call(t, p, "GET", "/users/alice/bookings", "", &hist); status != http.StatusOK || len(hist.Bookings) != 1 {
 		t.Fatalf("history: %d %+v", status, hist)
 	}
-	if status := call(t, p, "GET", "/hotels/"+hotel+"/bookings", "", nil); status != http.StatusOK {
-		t.Fatalf("view: %d", status)
+	var view struct {
+		Rooms []struct{ Bookings []bookingView }
+	}
+	if status := call(t, p, "GET", "/hotels/"+hotel+"/bookings", "", &view); status != http.StatusOK ||
+		len(view.Rooms) != 1 || len(view.Rooms[0].Bookings) != 1 || view.Rooms[0].Bookings[0].ID != b.ID || view.Rooms[0].Bookings[0].State != "booked" {
+		t.Fatalf("view: %d %+v; want the paid booking listed", status, view)
 	}
 	p.stop(t)
 }

@@ -22,9 +22,11 @@
 //     /search/rebuild. Hot queries go through search/querycache (Redis in
 //     the real setup). "airprot" finds "Airport Inn".
 //   - The management view: the rooms offered, available and taken on each
-//     of the next nights of a hotel, read from the availability database
-//     through the cache block (Redis in the real setup), so that managers
-//     do not load that database. Booking events invalidate it: this
+//     of the next nights of a hotel, and the current bookings behind
+//     those counts (booked stays and live holds, from
+//     reservation.Service.RoomBookings), read from the availability
+//     database through the cache block (Redis in the real setup), so that
+//     managers do not load that database. Booking events invalidate it: this
 //     process's at once, other processes' through the booking topic.
 //   - History: the archive block moves bookings cancelled or completed more
 //     than Config.ArchiveAge ago to Cassandra, partitioned by user, and GET
@@ -39,8 +41,19 @@
 // Every request is checked before anything changes: an unknown or inactive
 // room, a quantity below 1, a check-out not after the check-in, a stay over
 // the longest allowed, a check-in before today (UTC), a payment for an
-// unknown booking or one already cancelled or completed. The answer is a
-// 4xx with an [ErrorBody] naming the error code and the field.
+// unknown booking, a success for a booking cancelled by its user, a
+// failure for a booking already cancelled or completed, a second payment.
+// The answer is a 4xx with an [ErrorBody] naming the error code and the
+// field.
+//
+// # Late payments
+//
+// A success callback after the hold's deadline follows the reservation
+// block's late-payment policy, also once the sweeper has cancelled the
+// hold: the stay is booked if every night is still free (a new booking
+// whose Rebooks names the hold), otherwise the payment is recorded on the
+// cancelled hold with RefundRequired. Both are answered 200, with the
+// booking that says which (see [Service.Pay]).
 //
 // # What it does not do
 //
@@ -48,8 +61,12 @@
 // once: a process that dies in between leaves the index behind until the
 // hotel changes again or the index is rebuilt. A search sees a change only
 // once its event is applied, and a cached result may be
-// Config.QueryCacheTTL old. A booking moved to the archive is no longer
-// found by GET /bookings/{id}; the user's history shows it. Putting a room
+// Config.QueryCacheTTL old. A booking moved to the archive is found by
+// GET /bookings/{id} only with ?user= naming its owner (the archive is
+// partitioned by user and a booking ID says nothing of its user), by a
+// scan of that user's archived bookings; it takes no payment. A hold in
+// the management view stays listed after its deadline until its
+// cancellation event invalidates the view. Putting a room
 // sets its inventory before its row, so two concurrent puts of one room
 // may leave the inventory of one and the row of the other until the next
 // put. Prices are shown, not charged.
