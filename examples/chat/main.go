@@ -62,6 +62,8 @@ func run(ctx context.Context, args []string, ready chan<- string) error {
 		prefix    = fs.String("redis-prefix", backends.DefaultRedisPrefix, "real mode: prefix of Redis keys and channels")
 		topic     = fs.String("group-topic", "", "real mode: Kafka topic of group messages (default chat-group-messages)")
 		fgroup    = fs.String("fanout-group", "", "real mode: Kafka consumer group of the group handlers")
+		seenTopic = fs.String("seen-topic", "", "real mode: Kafka topic of last-seen updates (default chat-last-seen)")
+		seenGroup = fs.String("seen-group", "", "real mode: Kafka consumer group writing last seen to Cassandra")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -84,7 +86,8 @@ func run(ctx context.Context, args []string, ready chan<- string) error {
 		*host = fmt.Sprintf("%s-%d", hn, ln.Addr().(*net.TCPAddr).Port)
 	}
 
-	settings := backends.Settings{RedisPrefix: *prefix, MediaDir: *mediaDir, GroupTopic: *topic, FanoutGroup: *fgroup}
+	settings := backends.Settings{RedisPrefix: *prefix, MediaDir: *mediaDir, GroupTopic: *topic, FanoutGroup: *fgroup,
+		SeenTopic: *seenTopic, SeenGroup: *seenGroup}
 	var stack *backends.Stack
 	switch *backend {
 	case "mem", "memory":

@@ -106,5 +106,6 @@ func TestRealMode(t *testing.T) {
 	m := testenv.MySQL(t)
 	exchange(t, serve(t, "-backend=real", "-redis-addr="+r.Addr, "-redis-prefix="+r.Key("chat")+":",
 		"-mysql-dsn="+m.DSN, "-cassandra-keyspace="+c.Keyspace, "-group-topic="+k.Topic(3),
-		"-fanout-group="+testenv.Name(t, "fan"), "-host=main-test"))
+		"-fanout-group="+testenv.Name(t, "fan"),
+		"-seen-topic="+k.Topic(3), "-seen-group="+testenv.Name(t, "seen"), "-host=main-test"))
 }

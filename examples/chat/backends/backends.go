@@ -39,6 +39,7 @@ import (
 	"github.com/sysblocks/sysblocks/wsregistry"
 	"github.com/sysblocks/sysblocks/wsregistry/cqlstore"
 	"github.com/sysblocks/sysblocks/wsregistry/gateway"
+	"github.com/sysblocks/sysblocks/wsregistry/lastseen"
 	wsrmem "github.com/sysblocks/sysblocks/wsregistry/memstore"
 	"github.com/sysblocks/sysblocks/wsregistry/redisbus"
 	"github.com/sysblocks/sysblocks/wsregistry/redisstore"
@@ -49,6 +50,8 @@ const (
 	DefaultKeyspace    = "chat"
 	DefaultRedisPrefix = "{chat}:"
 	DefaultFanoutGroup = "chat-group-fanout"
+	DefaultSeenTopic   = "chat-last-seen"
+	DefaultSeenGroup   = "chat-last-seen-writer"
 	DefaultPartitions  = 6
 )
 
@@ -63,6 +66,10 @@ type Settings struct {
 	GroupTopic  string
 	FanoutGroup string
 	Partitions  int
+	// SeenTopic carries last-seen updates from the registries to the
+	// consumer group SeenGroup, which writes them to the LastSeen store.
+	SeenTopic string
+	SeenGroup string
 	// MediaDir is the directory of the media bucket (created if missing).
 	// Empty means an in-memory bucket.
 	MediaDir string
@@ -79,6 +86,12 @@ func (s *Settings) defaults() {
 	}
 	if s.FanoutGroup == "" {
 		s.FanoutGroup = DefaultFanoutGroup
+	}
+	if s.SeenTopic == "" {
+		s.SeenTopic = DefaultSeenTopic
+	}
+	if s.SeenGroup == "" {
+		s.SeenGroup = DefaultSeenGroup
 	}
 	if s.Partitions <= 0 {
 		s.Partitions = DefaultPartitions
@@ -99,9 +112,10 @@ type Stack struct {
 	Users     chat.Store
 	Cache     cache.Store
 	Bucket    *blob.Bucket
-	Groups    events.Sender
-	// Receiver returns a consumer of the group topic in the fan-out group.
-	Receiver func() (events.Receiver, error)
+	// Events publishes group messages and last-seen updates.
+	Events events.Sender
+	// Receiver returns a consumer of topic in the consumer group.
+	Receiver func(topic, group string) (events.Receiver, error)
 	// Listen subscribes host to the transport; run delivers until its
 	// context ends.
 	Listen func(ctx context.Context, host string, h wsregistry.Handler) (run func(context.Context) error, err error)
@@ -144,8 +158,8 @@ func Memory(s Settings) (*Stack, error) {
 	return &Stack{
 		Leases: wsrmem.New(), Inbox: wsrmem.NewInbox(), Seq: wsrmem.NewSequencer(), Transport: tr,
 		LastSeen: wsrmem.NewLastSeen(), Users: chatmem.New(), Cache: cachemem.New(nil), Bucket: bucket,
-		Groups:   bus,
-		Receiver: func() (events.Receiver, error) { return bus.Receiver(s.GroupTopic, s.FanoutGroup), nil },
+		Events:   bus,
+		Receiver: func(topic, group string) (events.Receiver, error) { return bus.Receiver(topic, group), nil },
 		Listen: func(_ context.Context, host string, h wsregistry.Handler) (func(context.Context) error, error) {
 			stop := tr.Listen(host, h)
 			return func(ctx context.Context) error { <-ctx.Done(); stop(); return nil }, nil
@@ -195,8 +209,10 @@ func Real(ctx context.Context, c Clients, s Settings) (*Stack, error) {
 	if err := users.CreateSchema(ctx); err != nil {
 		return nil, err
 	}
-	if err := dial.CreateTopic(ctx, c.Brokers, s.GroupTopic, s.Partitions); err != nil {
-		return nil, err
+	for _, topic := range []string{s.GroupTopic, s.SeenTopic} {
+		if err := dial.CreateTopic(ctx, c.Brokers, topic, s.Partitions); err != nil {
+			return nil, err
+		}
 	}
 	bucket, err := openBucket(s.MediaDir)
 	if err != nil {
@@ -212,9 +228,9 @@ func Real(ctx context.Context, c Clients, s Settings) (*Stack, error) {
 	}
 	return &Stack{
 		Leases: leases, Inbox: inbox, Seq: seq, Transport: bus, LastSeen: inbox, Users: users,
-		Cache: cacheredis.New(c.Redis, &cacheredis.Options{Prefix: p + "cache:"}), Bucket: bucket, Groups: sender,
-		Receiver: func() (events.Receiver, error) {
-			rc := kafkabus.NewReaderConfig(c.Brokers, s.GroupTopic, s.FanoutGroup)
+		Cache: cacheredis.New(c.Redis, &cacheredis.Options{Prefix: p + "cache:"}), Bucket: bucket, Events: sender,
+		Receiver: func(topic, group string) (events.Receiver, error) {
+			rc := kafkabus.NewReaderConfig(c.Brokers, topic, group)
 			rc.MaxWait = 100 * time.Millisecond
 			return kafkabus.NewReceiver(rc)
 		},
@@ -272,8 +288,13 @@ func (st *Stack) Node(ctx context.Context, host string, o NodeOptions) (*Node, e
 	if o.Now == nil {
 		o.Now = st.settings.Now
 	}
+	// Last seen: the registry publishes through a lossy batch publisher
+	// (a dropped update is superseded by the next heartbeat) and a consumer
+	// group writes the updates to the LastSeen store.
+	seenPub := events.NewBatchPublisher(st.Events, &events.BatchOptions{Topic: st.settings.SeenTopic,
+		MaxRecords: 500, MaxDelay: 200 * time.Millisecond, Logger: o.Logger})
 	reg, err := wsregistry.New(st.Leases, &wsregistry.Options{Lease: o.Lease, LastSeen: st.LastSeen, Now: o.Now,
-		OnSeen: st.onSeen(o.Logger)})
+		OnSeen: lastseen.Hook(seenPub)})
 	if err != nil {
 		return nil, err
 	}
@@ -290,7 +311,7 @@ func (st *Stack) Node(ctx context.Context, host string, o NodeOptions) (*Node, e
 		return nil, err
 	}
 	svc, err := chat.New(chat.Config{Host: host, Registry: reg, Router: router, Directory: dir,
-		Media: chat.NewMedia(st.Bucket, o.MaxMedia), Tokens: tokens, Groups: st.Groups,
+		Media: chat.NewMedia(st.Bucket, o.MaxMedia), Tokens: tokens, Groups: st.Events,
 		GroupTopic: st.settings.GroupTopic, Gateway: o.Gateway, Logger: o.Logger, Now: o.Now})
 	if err != nil {
 		return nil, err
@@ -299,33 +320,25 @@ func (st *Stack) Node(ctx context.Context, host string, o NodeOptions) (*Node, e
 	if err != nil {
 		return nil, err
 	}
-	recv, err := st.Receiver()
+	recv, err := st.Receiver(st.settings.GroupTopic, st.settings.FanoutGroup)
 	if err != nil {
 		return nil, err
 	}
 	fan := chat.NewGroupFanout(dir, router, o.Logger)
 	sub := events.NewSubscriber(recv, fan.Handle, &events.SubscriberOptions{Concurrency: 3, Logger: o.Logger})
-	return &Node{Service: svc, Fanout: fan, Registry: reg, Router: router,
-		run: []func(context.Context) error{svc.Run, listen, sub.Run}}, nil
-}
-
-// onSeen records last-seen times in the LastSeen store without blocking
-// the registry: each update is written on its own goroutine, bounded by a
-// short timeout.
-func (st *Stack) onSeen(log *slog.Logger) func(string, time.Time) {
-	return func(user string, at time.Time) {
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			if err := st.LastSeen.SetLastSeen(ctx, user, at); err != nil {
-				log.Warn("last seen", "user", user, "err", err)
-			}
-		}()
+	seenRecv, err := st.Receiver(st.settings.SeenTopic, st.settings.SeenGroup)
+	if err != nil {
+		return nil, err
 	}
+	seenSub := events.NewSubscriber(seenRecv, lastseen.NewConsumer(st.LastSeen).Handle,
+		&events.SubscriberOptions{CommitInterval: time.Second, Logger: o.Logger})
+	return &Node{Service: svc, Fanout: fan, Registry: reg, Router: router,
+		run: []func(context.Context) error{svc.Run, listen, sub.Run, seenPub.Run, seenSub.Run}}, nil
 }
 
 // Run runs the node's background work (registry heartbeats, deliveries
-// from the transport, the group fan-out consumer) until ctx ends.
+// from the transport, the group fan-out consumer, the last-seen publisher
+// and writer) until ctx ends.
 func (n *Node) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -44,6 +46,9 @@ func (c *cdp) run() {
 		ch := c.wait[m.ID]
 		delete(c.wait, m.ID)
 		c.mu.Unlock()
+		if ch == nil {
+			continue // an answer nobody waits for (Browser.close)
+		}
 		if m.Error != nil {
 			ch <- append(json.RawMessage(`{"cdpError":`), append(m.Error, '}')...)
 		} else {
@@ -134,7 +139,7 @@ func (p *page) until(what, expr string) {
 func js(s string) string { b, _ := json.Marshal(s); return string(b) }
 
 func (p *page) login(user string) {
-	p.until("page loaded", `!!document.getElementById("login")`)
+	p.until("page script loaded", `document.readyState === "complete" && !!window.chat`)
 	p.eval(`document.getElementById("user").value = ` + js(user) + `;
 		document.getElementById("password").value = "pw-` + user + `";
 		document.getElementById("login").requestSubmit(); true`)
@@ -166,8 +171,17 @@ func TestChromiumTwoGateways(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	args := append(testenv.ChromiumArgs(t.TempDir()), "--remote-debugging-port=0", "about:blank")
+	// The profile directory is removed after Chromium and all its child
+	// processes have exited (Browser.close, then the process group).
+	profile, err := os.MkdirTemp("", "chat-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(profile) })
+	args := append(testenv.ChromiumArgs(profile), "--remote-debugging-port=0", "about:blank")
 	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -175,7 +189,6 @@ func TestChromiumTwoGateways(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
 	sc := bufio.NewScanner(stderr)
 	devtools := ""
 	for sc.Scan() {
@@ -199,6 +212,18 @@ func TestChromiumTwoGateways(t *testing.T) {
 	defer ws.CloseNow()
 	c := &cdp{t: t, ws: ws, wait: map[int]chan json.RawMessage{}}
 	go c.run()
+	defer func() { // a clean exit, so that the profile is flushed and closed
+		b, _ := json.Marshal(map[string]any{"id": 1 << 30, "method": "Browser.close"})
+		_ = ws.Write(context.Background(), websocket.MessageText, b)
+		exited := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(exited) }()
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			cancel()
+			<-exited
+		}
+	}()
 
 	alice := c.open("alice", e.urls[0]+"/?gateways="+e.urls[0])
 	bob := c.open("bob", e.urls[1]+"/?gateways="+e.urls[1])
@@ -224,10 +249,24 @@ func TestChromiumTwoGateways(t *testing.T) {
 	// Presence: bob's page sees alice online.
 	bob.until("presence", `document.getElementById("presence").textContent === "online"`)
 
+	// A group made on alice's page: the message goes through the group
+	// topic to bob's gateway; ticks count the other members.
+	alice.eval(`document.getElementById("group-id").value = "team";
+		document.getElementById("group-members").value = "bob";
+		document.getElementById("new-group").requestSubmit(); true`)
+	alice.until("group opened", `document.getElementById("title").textContent === "group team"`)
+	alice.write("hello team")
+	alice.until("group delivered tick", tickOf("hello team")+` === "delivered"`)
+	bob.until("group listed", `!!document.querySelector('#chats li[data-chat="g:team"]')`)
+	bob.eval(`document.querySelector('#chats li[data-chat="g:team"]').click(); true`)
+	bob.until("group message shown with its sender",
+		`[...document.querySelectorAll(".msg.theirs")].some((d) => d.querySelector(".from")?.textContent === "alice" && d.querySelector(".text").textContent === "hello team")`)
+	alice.until("group read tick", tickOf("hello team")+` === "read"`)
+
 	// Each page saw each message once.
 	for _, p := range []*page{alice, bob} {
-		if n := p.eval(`chat.log.length`); fmt.Sprint(n) != "1" {
-			t.Fatalf("%s's page logged %v messages; want 1", p.name, n)
+		if n := p.eval(`chat.log.length`); fmt.Sprint(n) != map[string]string{"alice": "1", "bob": "2"}[p.name] {
+			t.Fatalf("%s's page logged %v messages", p.name, n)
 		}
 	}
 }

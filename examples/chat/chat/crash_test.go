@@ -30,6 +30,7 @@ type crashConfig struct {
 	Env                        backends.Env
 	RedisPrefix, Topic, Fanout string
 	MediaDir                   string
+	SeenTopic, SeenGroup       string
 }
 
 const crashEnv = "CHAT_CRASH_CHILD"
@@ -53,6 +54,7 @@ func TestCrashFailover(t *testing.T) {
 		Env: backends.Env{RedisAddr: r.Addr, MySQLDSN: m.DSN, CassandraHosts: backends.Split(os.Getenv(testenv.EnvCassandra)),
 			KafkaBrokers: k.Brokers, Keyspace: c.Keyspace},
 		RedisPrefix: r.Key("chat") + ":", Topic: k.Topic(3), Fanout: testenv.Name(t, "fan"), MediaDir: t.TempDir(),
+		SeenTopic: k.Topic(3), SeenGroup: testenv.Name(t, "seen"),
 	}
 	gw1, kill1 := startChild(t, base, "crash-gw1")
 	gw2, _ := startChild(t, base, "crash-gw2")
@@ -149,7 +151,7 @@ func crashChild(t *testing.T, config string) {
 	ctx := context.Background()
 	dctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	st, err := backends.Dial(dctx, cc.Env, backends.Settings{RedisPrefix: cc.RedisPrefix, GroupTopic: cc.Topic,
-		FanoutGroup: cc.Fanout, MediaDir: cc.MediaDir})
+		FanoutGroup: cc.Fanout, MediaDir: cc.MediaDir, SeenTopic: cc.SeenTopic, SeenGroup: cc.SeenGroup})
 	cancel()
 	if err != nil {
 		t.Fatal(err)

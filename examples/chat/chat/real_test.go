@@ -25,6 +25,7 @@ func realStack(t *testing.T) *backends.Stack {
 	defer cancel()
 	st, err := backends.Real(ctx, backends.Clients{Redis: r.Client, MySQL: m.DB, Cassandra: c.Session, Brokers: k.Brokers},
 		backends.Settings{RedisPrefix: r.Key("chat") + ":", GroupTopic: k.Topic(3), FanoutGroup: testenv.Name(t, "fan"),
+			SeenTopic: k.Topic(3), SeenGroup: testenv.Name(t, "seen"),
 			MediaDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)

@@ -101,6 +101,7 @@
         S.outbox.delete(f.id);
         const m = S.mine.get(f.id);
         if (m && m.state === "pending") { m.state = "sent"; renderTicks(f.id); }
+        if (m && m.msg && f.at) m.msg.at = f.at; // server time orders the chat
         break;
       }
       case "msg": onMessage(f); break;
@@ -123,10 +124,14 @@
     const key = f.group ? "g:" + f.group : "u:" + f.from;
     const c = chat(key);
     const m = { id: f.id, from: f.from, text: f.text, media: f.media, at: f.at, conv: f.conv, mine: false };
-    c.msgs.push(m);
+    // Keep the chat in server-time order: after a failover, a resynced older
+    // message may arrive after a newer pushed one.
+    let i = c.msgs.length;
+    while (i > 0 && c.msgs[i - 1].at > m.at) i--;
+    c.msgs.splice(i, 0, m);
     S.log.push({ id: f.id, from: f.from, chat: key, text: f.text });
     if (key === S.current && !document.hidden) markRead(m); else { c.unread++; renderChats(); }
-    if (key === S.current) renderMessage(m);
+    if (key === S.current) { if (i === c.msgs.length - 1) renderMessage(m); else renderAll(c); }
   }
 
   function receipt(f) {
@@ -158,7 +163,7 @@
     const c = chat(S.current);
     const m = { id, from: S.user, text, media: media && { url: media.url, type: media.type }, at: Date.now(), mine: true };
     c.msgs.push(m);
-    S.mine.set(id, { state: "pending", delivered: new Set(), read: new Set(), chat: S.current, members: c.members ? c.members - 1 : 1 });
+    S.mine.set(id, { state: "pending", delivered: new Set(), read: new Set(), chat: S.current, members: c.members ? c.members - 1 : 1, msg: m });
     S.outbox.set(id, frame);
     send(frame);
     renderMessage(m);
@@ -172,8 +177,8 @@
     $("title").textContent = key.startsWith("g:") ? "group " + c.title : c.title;
     $("presence").textContent = "";
     for (const el of [$("text"), $("file"), $("send")]) el.disabled = false;
-    $("messages").innerHTML = "";
-    c.msgs.forEach((m) => { renderMessage(m); if (!m.mine) markRead(m); });
+    renderAll(c);
+    c.msgs.forEach((m) => { if (!m.mine) markRead(m); });
     renderChats();
     if (key.startsWith("u:")) {
       api("GET", "/users/" + encodeURIComponent(key.slice(2)) + "/presence").then((p) => {
@@ -196,6 +201,11 @@
       li.onclick = () => open(key);
       ul.append(li);
     }
+  }
+
+  function renderAll(c) {
+    $("messages").innerHTML = "";
+    c.msgs.forEach(renderMessage);
   }
 
   const tickText = { pending: "🕓", sent: "✓", delivered: "✓✓", read: "✓✓", failed: "!" };
