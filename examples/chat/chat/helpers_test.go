@@ -81,6 +81,8 @@ func start(t *testing.T, st *backends.Stack, n int, o *envOptions) *env {
 	return e
 }
 
+var httpClient = &http.Client{Timeout: time.Minute}
+
 type response struct {
 	status int
 	body   []byte
@@ -102,7 +104,7 @@ func do(t *testing.T, method, url, token string, body io.Reader) response {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := httpClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,12 +128,13 @@ func login(t *testing.T, base, user string) string {
 // acknowledges every message (content with a delivered receipt),
 // deduplicates by ID and resyncs from its positions after a reconnect.
 type client struct {
-	t      *testing.T
-	user   string
-	token  string
-	ws     *websocket.Conn
-	frames chan chat.Out
-	closed chan error
+	t       *testing.T
+	user    string
+	token   string
+	ws      *websocket.Conn
+	frames  chan chat.Out
+	closed  chan error
+	backlog []chat.Out // frames received but not yet matched by c
 
 	mu       sync.Mutex
 	dedup    *wsregistry.Client
@@ -165,6 +168,7 @@ func (c *client) connect(base string) {
 	c.ws = ws
 	c.frames = make(chan chat.Out, 10000)
 	c.closed = make(chan error, 1)
+	c.backlog = nil
 	go c.read(ws, c.frames, c.closed)
 	c.c(func(f chat.Out) bool { return f.Type == "hello" })
 	c.mu.Lock()
@@ -231,9 +235,17 @@ func (c *client) raw(b []byte) {
 	}
 }
 
-// c waits for the first frame matching ok, skipping others.
+// c returns the first frame matching ok, in arrival order. Frames that
+// do not match are kept for later calls: a receipt may arrive before the
+// "sent" confirmation of its own message.
 func (c *client) c(ok func(chat.Out) bool) chat.Out {
 	c.t.Helper()
+	for i, f := range c.backlog {
+		if ok(f) {
+			c.backlog = append(c.backlog[:i:i], c.backlog[i+1:]...)
+			return f
+		}
+	}
 	timeout := time.After(20 * time.Second)
 	for {
 		select {
@@ -244,6 +256,7 @@ func (c *client) c(ok func(chat.Out) bool) chat.Out {
 			if ok(f) {
 				return f
 			}
+			c.backlog = append(c.backlog, f)
 		case <-timeout:
 			c.t.Fatalf("%s: no matching frame within 20s", c.user)
 		}

@@ -44,6 +44,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock of group messages. Nil means time.Now.
 	Now func() time.Time
+	// FrameTimeout bounds the handling of one client frame (stores,
+	// lookups, publishing). Zero means 10s.
+	FrameTimeout time.Duration
 }
 
 // Stats counts what a Service did.
@@ -90,6 +93,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.FrameTimeout <= 0 {
+		cfg.FrameTimeout = 10 * time.Second
 	}
 	s := &Service{cfg: cfg, log: cfg.Logger, local: map[string]map[*gateway.Conn]struct{}{}}
 	s.pub = events.NewPublisher(cfg.Groups, &events.PublisherOptions{Topic: cfg.GroupTopic})
@@ -194,6 +200,8 @@ func (s *Service) Message(ctx context.Context, c *gateway.Conn, data []byte) err
 		return nil
 	}
 	user := c.Identity().User
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.FrameTimeout)
+	defer cancel()
 	switch f.Type {
 	case TypeSend:
 		err = s.handleSend(ctx, c, user, f)
