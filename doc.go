@@ -13,9 +13,11 @@
 //	geogrid      moving objects on an adaptive grid: nearby-k queries, supply and demand per cell, dispatch claims
 //	search       fuzzy full-text search (typo tolerance by edit distance) fed from change events
 //	trending     top-k terms over sliding windows with a count-min sketch
+//	archive      moves finished records from SQL to Cassandra, crash-safe; a merged, paginated reader
+//	wsregistry   which gateway holds each user's sockets; store-then-forward routing with resync; a websocket gateway
 //
-// More blocks (saga, fanout, wsregistry, routing, transcode, rtc,
-// ratelimit, notify, archive) follow the same shape.
+// More blocks (saga, fanout, routing, transcode, rtc, ratelimit, notify)
+// follow the same shape.
 //
 // # Shape of a block
 //
@@ -36,8 +38,11 @@
 // examples/urlshortener wires shortid, tokenrange, cache and events into a
 // URL shortener that runs with `go run ./examples/urlshortener`, on memory
 // backends by default and on MariaDB, Redis, Cassandra and Kafka with
-// -backend=real. examples/rides wires geogrid and events into a ride-hailing
-// service with drivers on websockets and a live map.
+// -backend=real. examples/rides wires geogrid, archive and events into a
+// ride-hailing service with drivers on websockets and a live map.
+// examples/booking wires reservation, archive, search and cache into a hotel
+// booking API; examples/chat wires wsregistry, its gateway, events and
+// blob storage into a chat service with a web page.
 //
 // # Tests
 //
