@@ -12,6 +12,9 @@
 //	go run ./booking         holds on MariaDB against a naive select-then-update; expiry lag
 //	go run ./rides           geogrid memindex against Redis GEOSEARCH, an orb quadtree and brute force (make data first)
 //	go run ./search          fuzzy lookup against bleve's FuzzyQuery on the misspell pairs (make data first)
+//	go run ./archive         records moved per second against one-by-one moves; merged history pages against live-only pages
+//	go run ./chat/conns      idle websocket connections per gateway and memory per connection, against a two-goroutine pump
+//	go run ./chat/messages   messages/s and p50/p99 user to user across two chat gateways, against bare Redis pub/sub
 //
 // Run them from this folder with the services up (`make services-up` at the
 // repository root), or all at once with `make bench`.
