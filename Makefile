@@ -41,7 +41,7 @@ services-clean:
 ## bench: Go benchmarks of every block plus the side-by-side programs under bench/ (services needed)
 bench: services-up
 	$(ENV); go test -run '^$$' -bench . -benchmem -count=1 $(PKGS) | tee $(CACHE)/bench.txt
-	$(ENV); cd bench && for d in */; do if ls $$d*.go >/dev/null 2>&1; then echo "== bench/$$d"; go run ./$$d; fi; done
+	$(ENV); cd bench && for p in $$(go list -f '{{if eq .Name "main"}}{{.ImportPath}}{{end}}' ./...); do echo "== $$p"; go run $$p; done
 
 ## data: fetch the real benchmark data sets through the package managers into .cache/data
 data:
