@@ -66,7 +66,7 @@ func (e *sysEngine) query(typo string, k int) ([]int, error) {
 }
 
 func (e *sysEngine) diskBytes() int64 { return 0 }
-func (e *sysEngine) close()           {}
+func (e *sysEngine) close()           { e.ix = nil }
 
 // bleveEngine is a bleve index (scorch, on disk in a temporary directory)
 // with one document per word, analysed by the simple analyzer (letters,
@@ -165,76 +165,65 @@ type fuzzyResult struct {
 	top  [][]int
 }
 
-// queryChunk is how many queries one engine answers before the next takes
-// its turn (see runEngines).
-const queryChunk = 500
+// job is one engine's run over its query set.
+type job struct {
+	e     engine
+	pairs []pair
+	res   fuzzyResult
+	hits1 int
+	hit10 int
+	spent time.Duration
+}
 
-// runEngines builds every engine, one after the other (each one's heap is
-// what its build added), then times their queries in turns of queryChunk
-// queries, so that a change of load on a shared machine slows every
-// engine alike and the ratios stay meaningful.
-func runEngines(names []string, es []engine, words []string, pairs [][]pair) ([]fuzzyResult, error) {
-	rs := make([]fuzzyResult, len(es))
-	for i, e := range es {
-		r := &rs[i]
-		*r = fuzzyResult{name: names[i], queries: len(pairs[i]), rank: make([]int, len(pairs[i])), top: make([][]int, len(pairs[i]))}
-		before := heapInUse()
-		start := time.Now()
-		if err := e.build(words); err != nil {
-			return nil, fmt.Errorf("%s: build: %w", names[i], err)
-		}
-		r.build = time.Since(start)
-		r.heapBytes = int64(heapInUse()) - int64(before)
-		r.disk = e.diskBytes()
+func newJob(name string, e engine, pairs []pair) *job {
+	return &job{e: e, pairs: pairs, res: fuzzyResult{name: name, queries: len(pairs),
+		rank: make([]int, len(pairs)), top: make([][]int, len(pairs))}}
+}
+
+// build builds the engine's index; its heap is what the build added.
+func (j *job) build(words []string) error {
+	before := heapInUse()
+	start := time.Now()
+	if err := j.e.build(words); err != nil {
+		return fmt.Errorf("%s: build: %w", j.res.name, err)
 	}
-	hits1, hits10 := make([]int, len(es)), make([]int, len(es))
-	elapsed := make([]time.Duration, len(es))
-	for lo := 0; ; lo += queryChunk {
-		more := false
-		for i, e := range es {
-			ps := pairs[i]
-			if lo >= len(ps) {
-				continue
-			}
-			more = true
-			r := &rs[i]
-			start := time.Now()
-			for pi := lo; pi < min(lo+queryChunk, len(ps)); pi++ {
-				p := ps[pi]
-				got, err := e.query(p.typo, 10)
-				if err != nil {
-					return nil, fmt.Errorf("%s: query %q: %w", r.name, p.typo, err)
+	j.res.build = time.Since(start)
+	j.res.heapBytes = int64(heapInUse()) - int64(before)
+	j.res.disk = j.e.diskBytes()
+	return nil
+}
+
+// timeQueries runs the job's queries and records its figures.
+func timeQueries(words []string, j *job) error {
+	r := &j.res
+	start := time.Now()
+	for pi, p := range j.pairs {
+		got, err := j.e.query(p.typo, 10)
+		if err != nil {
+			return fmt.Errorf("%s: query %q: %w", r.name, p.typo, err)
+		}
+		r.rank[pi], r.top[pi] = -1, got
+		for k, id := range got {
+			if strings.EqualFold(words[id], p.word) {
+				if k == 0 {
+					j.hits1++
 				}
-				r.rank[pi], r.top[pi] = -1, got
-				for k, id := range got {
-					if strings.EqualFold(words[id], p.word) {
-						if k == 0 {
-							hits1[i]++
-						}
-						hits10[i]++
-						r.rank[pi] = k
-						break
-					}
-				}
+				j.hit10++
+				r.rank[pi] = k
+				break
 			}
-			elapsed[i] += time.Since(start)
-		}
-		if !more {
-			break
 		}
 	}
-	for i, e := range es {
-		r := &rs[i]
-		r.qps = float64(r.queries) / elapsed[i].Seconds()
-		r.recall1 = float64(hits1[i]) / float64(r.queries)
-		r.recall10 = float64(hits10[i]) / float64(r.queries)
-		if se, ok := e.(*sysEngine); ok {
-			st := se.ix.Stats()
-			r.extra = fmt.Sprintf("terms %d, delete keys %d, links %d; estimated bytes: terms %s, postings %s, deletes %s, docs %s",
-				st.Terms, st.DeleteKeys, st.DeleteLinks, mib(st.TermBytes), mib(st.PostingBytes), mib(st.DeleteBytes), mib(st.DocBytes))
-		}
+	j.spent = time.Since(start)
+	r.qps = float64(r.queries) / j.spent.Seconds()
+	r.recall1 = float64(j.hits1) / float64(r.queries)
+	r.recall10 = float64(j.hit10) / float64(r.queries)
+	if se, ok := j.e.(*sysEngine); ok {
+		st := se.ix.Stats()
+		r.extra = fmt.Sprintf("terms %d, delete keys %d, links %d; estimated bytes: terms %s, postings %s, deletes %s, docs %s",
+			st.Terms, st.DeleteKeys, st.DeleteLinks, mib(st.TermBytes), mib(st.PostingBytes), mib(st.DeleteBytes), mib(st.DocBytes))
 	}
-	return rs, nil
+	return nil
 }
 
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }

@@ -96,18 +96,23 @@ func fuzzy(wordsPath string, sample int, seed uint64, missesPath string) error {
 	if len(blevePairs) != len(pairs) {
 		runs = append(runs, run{"sysblocks search (defaults) on bleve's sample", &sysEngine{}, blevePairs})
 	}
-	var names []string
-	var es []engine
-	var ps [][]pair
-	for _, r := range runs {
-		names, es, ps = append(names, r.name), append(es, r.e), append(ps, r.pairs)
+	// One engine at a time, alone in memory: an index alive beside
+	// another would charge the other's queries for garbage-collecting it.
+	jobs := make([]*job, len(runs))
+	for i, r := range runs {
+		jobs[i] = newJob(r.name, r.e, r.pairs)
+		err := jobs[i].build(words)
+		if err == nil {
+			err = timeQueries(words, jobs[i])
+		}
+		r.e.close()
+		if err != nil {
+			return err
+		}
 	}
-	results, err := runEngines(names, es, words, ps)
-	for _, e := range es {
-		e.close()
-	}
-	if err != nil {
-		return err
+	results := make([]fuzzyResult, len(jobs))
+	for i, j := range jobs {
+		results[i] = j.res
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "engine\tqueries\trecall@1\trecall@10\tqueries/s\theap\tdisk\tbuild")
