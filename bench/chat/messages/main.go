@@ -36,6 +36,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -60,8 +61,19 @@ func main() {
 		n       = flag.Int("n", 200, "messages per sender")
 		window  = flag.Int("window", 4, "messages a sender may have unconfirmed")
 		offline = flag.Float64("offline", 0.5, "share of recipients offline in the offline run")
+		cpuprof = flag.String("cpuprofile", "", "write a CPU profile of the whole run (gateways included) to this file")
 	)
 	flag.Parse()
+	if *cpuprof != "" {
+		f, err := os.Create(*cpuprof)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ctx := context.Background()
 	run := randHex(4)
 	env := backends.EnvFromOS()
