@@ -3,10 +3,11 @@ package chat_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/sysblocks/sysblocks/examples/chat/backends"
 	"github.com/sysblocks/sysblocks/examples/chat/chat"
@@ -76,5 +77,19 @@ func TestRealTwoGateways(t *testing.T) {
 	if !p.Online {
 		t.Fatalf("presence of alice: %+v", p)
 	}
-	_ = os.Getenv
+	// Last seen: alice leaves; her registry's update goes through Kafka to
+	// the Cassandra last-seen table, which Presence reads.
+	alice.ws.Close(websocket.StatusNormalClosure, "bye")
+	deadline := time.Now().Add(time.Minute)
+	for p.Online || p.LastSeen == "" {
+		if time.Now().After(deadline) {
+			t.Fatalf("presence of alice a minute after she left: %+v; want offline with a last-seen time", p)
+		}
+		time.Sleep(100 * time.Millisecond)
+		p.Online, p.LastSeen = false, ""
+		do(t, "GET", e.urls[1]+"/users/alice/presence", bob.token, nil).json(t, &p)
+	}
+	if at, err := time.Parse(time.RFC3339, p.LastSeen); err != nil || time.Since(at) > time.Minute {
+		t.Fatalf("last seen %q, %v; want within the last minute", p.LastSeen, err)
+	}
 }

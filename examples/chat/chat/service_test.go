@@ -3,8 +3,10 @@ package chat_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/coder/websocket"
@@ -305,5 +307,56 @@ func TestBadInput(t *testing.T) {
 	})
 	if got := len(bob.contents()); got != 2 {
 		t.Fatalf("bob received %d messages; want only the 2 valid ones", got)
+	}
+}
+
+// TestManyClientsConcurrently: 12 users on two gateways all write to each
+// other at once; every user ends with exactly the messages addressed to
+// them, each once, in each sender's order.
+func TestManyClientsConcurrently(t *testing.T) {
+	e := start(t, memoryStack(t), 2, nil)
+	const users, per = 12, 15
+	cs := make([]*client, users)
+	for i := range users {
+		cs[i] = e.client(i%2, fmt.Sprintf("u%02d", i))
+	}
+	var wg sync.WaitGroup
+	for i, c := range cs {
+		wg.Go(func() {
+			for k := range per {
+				to := (i + 1 + k%(users-1)) % users
+				b, _ := json.Marshal(map[string]any{"type": "send", "id": fmt.Sprintf("%d-%d", i, k), "to": cs[to].user,
+					"text": fmt.Sprintf("%d %d", i, k)})
+				if err := c.ws.Write(context.Background(), websocket.MessageText, b); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	want := make([]int, users) // messages addressed to each user
+	for i := range users {
+		for k := range per {
+			want[(i+1+k%(users-1))%users]++
+		}
+	}
+	for i, c := range cs {
+		for len(c.contents()) < want[i] {
+			c.c(isMsg(chat.KindText, "")) // wait for more, with c's timeout
+		}
+		last := map[string]int{}
+		seen := map[string]bool{}
+		for _, m := range c.contents() {
+			var from, k int
+			fmt.Sscanf(m.Text, "%d %d", &from, &k)
+			if seen[m.ID] || k < last[m.From] {
+				t.Fatalf("%s: %q duplicated or out of order", c.user, m.Text)
+			}
+			seen[m.ID], last[m.From] = true, k
+		}
+		if got := len(c.contents()); got != want[i] {
+			t.Fatalf("%s: got %d messages; want %d", c.user, got, want[i])
+		}
 	}
 }
