@@ -16,6 +16,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/sysblocks/sysblocks/internal/testenv"
+	"github.com/sysblocks/sysblocks/wsregistry/gateway"
 )
 
 // cdp is a minimal Chrome DevTools Protocol client over the browser's
@@ -169,62 +170,7 @@ func TestChromiumTwoGateways(t *testing.T) {
 	login(t, e.urls[1], "bob") // accounts exist before the pages log in
 	login(t, e.urls[0], "alice")
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	// The profile directory is removed after Chromium and all its child
-	// processes have exited (Browser.close, then the process group).
-	profile, err := os.MkdirTemp("", "chat-chromium-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(profile) })
-	args := append(testenv.ChromiumArgs(profile), "--remote-debugging-port=0", "about:blank")
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(stderr)
-	devtools := ""
-	for sc.Scan() {
-		if _, u, ok := strings.Cut(sc.Text(), "DevTools listening on "); ok {
-			devtools = strings.TrimSpace(u)
-			break
-		}
-	}
-	if devtools == "" {
-		t.Fatalf("chromium printed no DevTools address: %v", sc.Err())
-	}
-	go func() {
-		for sc.Scan() {
-		}
-	}()
-	ws, _, err := websocket.Dial(ctx, devtools, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ws.SetReadLimit(64 << 20)
-	defer ws.CloseNow()
-	c := &cdp{t: t, ws: ws, wait: map[int]chan json.RawMessage{}}
-	go c.run()
-	defer func() { // a clean exit, so that the profile is flushed and closed
-		b, _ := json.Marshal(map[string]any{"id": 1 << 30, "method": "Browser.close"})
-		_ = ws.Write(context.Background(), websocket.MessageText, b)
-		exited := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(exited) }()
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cancel()
-			<-exited
-		}
-	}()
-
+	c := launch(t, bin)
 	alice := c.open("alice", e.urls[0]+"/?gateways="+e.urls[0])
 	bob := c.open("bob", e.urls[1]+"/?gateways="+e.urls[1])
 	alice.login("alice")
@@ -268,5 +214,103 @@ func TestChromiumTwoGateways(t *testing.T) {
 		if n := p.eval(`chat.log.length`); fmt.Sprint(n) != map[string]string{"alice": "1", "bob": "2"}[p.name] {
 			t.Fatalf("%s's page logged %v messages", p.name, n)
 		}
+	}
+}
+
+// launch starts headless Chromium with remote debugging and returns a
+// DevTools client; the browser is closed when the test ends.
+func launch(t *testing.T, bin string) *cdp {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	// The profile directory is removed after Chromium and all its child
+	// processes have exited (Browser.close, then the process group).
+	profile, err := os.MkdirTemp("", "chat-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(profile) })
+	args := append(testenv.ChromiumArgs(profile), "--remote-debugging-port=0", "about:blank")
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	devtools := ""
+	for sc.Scan() {
+		if _, u, ok := strings.Cut(sc.Text(), "DevTools listening on "); ok {
+			devtools = strings.TrimSpace(u)
+			break
+		}
+	}
+	if devtools == "" {
+		t.Fatalf("chromium printed no DevTools address: %v", sc.Err())
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	ws, _, err := websocket.Dial(ctx, devtools, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.SetReadLimit(64 << 20)
+	t.Cleanup(func() { ws.CloseNow() })
+	c := &cdp{t: t, ws: ws, wait: map[int]chan json.RawMessage{}}
+	go c.run()
+	t.Cleanup(func() { // a clean exit, so that the profile is flushed and closed
+		b, _ := json.Marshal(map[string]any{"id": 1 << 30, "method": "Browser.close"})
+		_ = ws.Write(context.Background(), websocket.MessageText, b)
+		exited := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(exited) }()
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			cancel()
+			<-exited
+		}
+	})
+
+	return c
+}
+
+// TestChromiumFailover: alice's page, served by gateway 1, lists both
+// gateways. Gateway 1 stops abruptly mid-conversation; the page reconnects
+// to gateway 2 (another origin), resyncs, and shows what bob wrote
+// meanwhile once each and in order; what alice writes next reaches bob.
+func TestChromiumFailover(t *testing.T) {
+	bin := testenv.Chromium(t)
+	e := start(t, memoryStack(t), 2, &envOptions{gateway: &gateway.Options{Rate: -1, OriginPatterns: []string{"127.0.0.1:*"}}})
+	login(t, e.urls[1], "bob")
+	login(t, e.urls[0], "alice")
+	c := launch(t, bin)
+	alice := c.open("alice", e.urls[0]+"/?gateways="+e.urls[0]+","+e.urls[1])
+	bob := c.open("bob", e.urls[1]+"/?gateways="+e.urls[1])
+	alice.login("alice")
+	bob.login("bob")
+	alice.until("on gateway 1", `chat.host.startsWith("gw1")`)
+
+	alice.openChat("bob")
+	alice.write("before the crash")
+	alice.until("delivered tick", tickOf("before the crash")+` === "delivered"`)
+	bob.eval(`document.querySelector('#chats li[data-chat="u:alice"]').click(); true`)
+
+	e.stops[0](true)
+	for i := range 3 {
+		bob.write(fmt.Sprintf("during %d", i))
+	}
+	alice.until("reconnected to gateway 2", `chat.host.startsWith("gw2") && chat.connected`)
+	alice.until("bob's messages shown",
+		`[...document.querySelectorAll(".msg.theirs .text")].map((s) => s.textContent).join("|") === "during 0|during 1|during 2"`)
+	alice.write("after the failover")
+	bob.until("alice's message after the failover",
+		`[...document.querySelectorAll(".msg.theirs .text")].map((s) => s.textContent).join("|") === "before the crash|after the failover"`)
+	if n := alice.eval(`chat.log.length`); fmt.Sprint(n) != "3" {
+		t.Fatalf("alice's page logged %v messages; want 3", n)
 	}
 }

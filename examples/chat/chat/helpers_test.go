@@ -29,6 +29,7 @@ type env struct {
 	stack *backends.Stack
 	nodes []*backends.Node
 	urls  []string
+	stops []func(crash bool) // stops []i: gateway i stops (crash: without closing its sockets cleanly)
 }
 
 type envOptions struct {
@@ -65,16 +66,24 @@ func start(t *testing.T, st *backends.Stack, n int, o *envOptions) *env {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- node.Run(ctx) }()
-		t.Cleanup(func() {
-			sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer scancel()
-			_ = node.Service.Shutdown(sctx)
-			srv.Close()
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("node run: %v", err)
-			}
-		})
+		var once sync.Once
+		stop := func(crash bool) {
+			once.Do(func() {
+				sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+				if crash { // drop every socket without a close handshake
+					scancel()
+				}
+				defer scancel()
+				_ = node.Service.Shutdown(sctx)
+				srv.Close()
+				cancel()
+				if err := <-done; err != nil {
+					t.Errorf("node run: %v", err)
+				}
+			})
+		}
+		t.Cleanup(func() { stop(false) })
+		e.stops = append(e.stops, stop)
 		e.nodes = append(e.nodes, node)
 		e.urls = append(e.urls, srv.URL)
 	}
