@@ -22,9 +22,8 @@ func newClock() *clock {
 	return c
 }
 
-func (c *clock) Now() time.Time            { return time.Unix(0, c.ns.Load()).UTC() }
-func (c *clock) Advance(d time.Duration)   { c.ns.Add(int64(d)) }
-func (c *clock) opts() *wsregistry.Options { return &wsregistry.Options{Now: c.Now} }
+func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 // world is one deployment in memory: shared stores and a transport, and
 // a Registry and Router per gateway host.
