@@ -9,6 +9,9 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"net/url"
+	"path"
+	"strings"
 	"time"
 )
 
@@ -45,7 +48,41 @@ func (s *Service) Handler() http.Handler {
 	}))
 	mux.HandleFunc("GET /media/{hash}", s.cfg.Media.ServeMedia)
 	mux.HandleFunc("GET /users/{user}/presence", s.authed(s.presence))
-	return mux
+	return s.cors(mux)
+}
+
+// cors lets the pages of the other gateways (the hosts in
+// Gateway.OriginPatterns, which also admits their sockets) call this API,
+// so that a page keeps working after it failed over to this gateway.
+func (s *Service) cors(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin != "" && s.allowedOrigin(origin) {
+			hd := w.Header()
+			hd.Set("Access-Control-Allow-Origin", origin)
+			hd.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+			hd.Set("Access-Control-Allow-Methods", "GET, POST")
+			hd.Add("Vary", "Origin")
+			if r.Method == http.MethodOptions {
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (s *Service) allowedOrigin(origin string) bool {
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	for _, p := range s.originPatterns {
+		if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(u.Host)); ok {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Service) authed(h func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {

@@ -310,6 +310,10 @@ func TestChromiumFailover(t *testing.T) {
 	alice.write("after the failover")
 	bob.until("alice's message after the failover",
 		`[...document.querySelectorAll(".msg.theirs .text")].map((s) => s.textContent).join("|") === "before the crash|after the failover"`)
+	// The page's API calls follow it to gateway 2 (cross-origin, allowed
+	// by the gateways' origin patterns): presence of bob from there.
+	alice.eval(`chat.open("u:bob"); true`)
+	alice.until("presence through gateway 2", `document.getElementById("presence").textContent === "online"`)
 	if n := alice.eval(`chat.log.length`); fmt.Sprint(n) != "3" {
 		t.Fatalf("alice's page logged %v messages; want 3", n)
 	}

@@ -68,13 +68,15 @@ type Stats struct {
 // group messages through Kafka, and delivers what the transport brings
 // for its host. It is safe for concurrent use.
 type Service struct {
-	cfg     Config
-	gw      *gateway.Gateway
-	log     *slog.Logger
-	pub     *events.Publisher
-	mu      sync.Mutex
-	local   map[string]map[*gateway.Conn]struct{} // user -> sockets on this host
-	counter struct {
+	cfg   Config
+	gw    *gateway.Gateway
+	log   *slog.Logger
+	pub   *events.Publisher
+	mu    sync.Mutex
+	local map[string]map[*gateway.Conn]struct{} // user -> sockets on this host
+	// originPatterns are the other gateways' hosts, for CORS.
+	originPatterns []string
+	counter        struct {
 		sent, groupSent, receipts, resyncs, bad, delivered, notHere, heartbeats atomic.Int64
 	}
 }
@@ -104,6 +106,7 @@ func New(cfg Config) (*Service, error) {
 		gopts = *cfg.Gateway
 	}
 	gopts.MaxMessageBytes = MaxFrame
+	s.originPatterns = gopts.OriginPatterns
 	if gopts.Logger == nil {
 		gopts.Logger = cfg.Logger
 	}

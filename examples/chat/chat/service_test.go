@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -357,6 +358,24 @@ func TestManyClientsConcurrently(t *testing.T) {
 		}
 		if got := len(c.contents()); got != want[i] {
 			t.Fatalf("%s: got %d messages; want %d", c.user, got, want[i])
+		}
+	}
+}
+
+// TestCORS: the API answers the pages of the gateways named in the origin
+// patterns, and no one else.
+func TestCORS(t *testing.T) {
+	e := start(t, memoryStack(t), 1, &envOptions{gateway: &gateway.Options{Rate: -1, OriginPatterns: []string{"gw2.example:*"}}})
+	for origin, want := range map[string]string{"http://gw2.example:8082": "http://gw2.example:8082", "http://evil.example": ""} {
+		req, _ := http.NewRequest("OPTIONS", e.urls[0]+"/users/bob/presence", nil)
+		req.Header.Set("Origin", origin)
+		res, err := httpClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if got := res.Header.Get("Access-Control-Allow-Origin"); got != want {
+			t.Errorf("origin %s: Access-Control-Allow-Origin %q; want %q", origin, got, want)
 		}
 	}
 }

@@ -27,11 +27,16 @@
     return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
   }
 
+  // The gateway in use: API calls follow the socket to the other gateway
+  // after a failover (the gateways allow each other's origin).
+  function cur() { return S.gateways[S.gi % S.gateways.length]; }
+  function mediaURL(u) { return u && u.startsWith("/") ? cur() + u : u; }
+
   function api(method, path, body, raw) {
     const opts = { method, headers: {} };
     if (S.token) opts.headers["Authorization"] = "Bearer " + S.token;
     if (raw) { opts.body = raw; } else if (body !== undefined) { opts.body = JSON.stringify(body); opts.headers["Content-Type"] = "application/json"; }
-    return fetch(path, opts).then(async (r) => {
+    return fetch(cur() + path, opts).then(async (r) => {
       const j = r.status === 204 ? {} : await r.json();
       if (!r.ok) throw new Error(j.message || r.statusText);
       return j;
@@ -218,8 +223,8 @@
       const from = document.createElement("div"); from.className = "from"; from.textContent = m.from; div.append(from);
     }
     if (m.media) {
-      if ((m.media.type || "").startsWith("image/")) { const img = document.createElement("img"); img.src = m.media.url; div.append(img); }
-      else { const a = document.createElement("a"); a.href = m.media.url; a.textContent = "media"; div.append(a); }
+      if ((m.media.type || "").startsWith("image/")) { const img = document.createElement("img"); img.src = mediaURL(m.media.url); div.append(img); }
+      else { const a = document.createElement("a"); a.href = mediaURL(m.media.url); a.textContent = "media"; div.append(a); }
     }
     const t = document.createElement("span"); t.className = "text"; t.textContent = m.text || ""; div.append(t);
     if (m.mine) { const k = document.createElement("span"); k.className = "ticks"; div.append(k); }
