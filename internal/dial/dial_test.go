@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/segmentio/kafka-go"
 	"github.com/sysblocks/sysblocks/internal/testenv"
 )
@@ -63,5 +64,60 @@ func TestCreateTopic(t *testing.T) {
 		if err := CreateTopic(ctx, k.Brokers, topic, 2); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+func TestSplitAndMissing(t *testing.T) {
+	if got := Split(" a, ,b,,c "); strings.Join(got, "|") != "a|b|c" {
+		t.Errorf("Split = %q; want [a b c]", got)
+	}
+	if got := Split(""); got != nil {
+		t.Errorf("Split(\"\") = %q; want nil", got)
+	}
+	e := Env{RedisAddr: "r", CassandraHosts: []string{"c"}}
+	if got := strings.Join(e.Missing(), ","); got != "SYSBLOCKS_MYSQL_DSN,SYSBLOCKS_KAFKA_BROKERS" {
+		t.Errorf("Missing = %s", got)
+	}
+	if _, err := Open(context.Background(), e, nil); err == nil || !strings.Contains(err.Error(), "SYSBLOCKS_MYSQL_DSN") {
+		t.Errorf("Open with variables missing = %v; want an error naming them", err)
+	}
+}
+
+// TestOpen opens every client on the real servers, and refuses a bad DSN
+// and an unreachable Redis with an error (closing what it opened).
+func TestOpen(t *testing.T) {
+	r, m, c := testenv.Redis(t), testenv.MySQL(t), testenv.Cassandra(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	e := Env{RedisAddr: r.Addr, MySQLDSN: m.DSN, CassandraHosts: c.Hosts, KafkaBrokers: []string{"unused:9092"},
+		Keyspace: c.Keyspace}
+	tuned := false
+	conns, err := Open(ctx, e, func(cfg *mysql.Config) { cfg.ParseTime = true; tuned = true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var now time.Time // a DATETIME scans into time.Time only with ParseTime
+	if err := conns.MySQL.QueryRowContext(ctx, `SELECT NOW()`).Scan(&now); err != nil || !tuned {
+		t.Errorf("MySQL with ParseTime: %v (tuned %v)", err, tuned)
+	}
+	if err := conns.Redis.Ping(ctx).Err(); err != nil {
+		t.Error(err)
+	}
+	if err := conns.Cassandra.Query(`SELECT release_version FROM system.local`).ExecContext(ctx); err != nil {
+		t.Error(err)
+	}
+	if err := conns.Close(); err != nil {
+		t.Errorf("Close = %v", err)
+	}
+
+	bad := e
+	bad.MySQLDSN = "not a dsn"
+	if _, err := Open(ctx, bad, nil); err == nil || !strings.Contains(err.Error(), "SYSBLOCKS_MYSQL_DSN") {
+		t.Errorf("Open with a bad DSN = %v; want an error naming the variable", err)
+	}
+	bad = e
+	bad.RedisAddr = "127.0.0.1:1"
+	if _, err := Open(ctx, bad, nil); err == nil || !strings.Contains(err.Error(), "redis") {
+		t.Errorf("Open with Redis unreachable = %v; want a redis error", err)
 	}
 }

@@ -11,12 +11,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
-	"strings"
 	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
-	"github.com/go-sql-driver/mysql"
 	"github.com/redis/go-redis/v9"
 	"github.com/segmentio/kafka-go"
 
@@ -241,99 +238,32 @@ func CreateTopic(ctx context.Context, brokers []string, topic string, partitions
 	return dial.CreateTopic(ctx, brokers, topic, partitions)
 }
 
-// Env is where the real servers are, from the SYSBLOCKS_* variables.
-type Env struct {
-	RedisAddr      string   // SYSBLOCKS_REDIS_ADDR
-	MySQLDSN       string   // SYSBLOCKS_MYSQL_DSN
-	CassandraHosts []string // SYSBLOCKS_CASSANDRA_HOSTS, comma-separated
-	KafkaBrokers   []string // SYSBLOCKS_KAFKA_BROKERS, comma-separated
-	// Keyspace is the Cassandra keyspace, created with SimpleStrategy and
-	// replication factor 1 if it does not exist. Empty means
-	// DefaultKeyspace.
-	Keyspace string
-}
+// Env is where the real servers are, from the SYSBLOCKS_* variables; an
+// empty Keyspace means DefaultKeyspace.
+type Env = dial.Env
 
 // Split splits a comma-separated list, dropping empty items.
-func Split(v string) []string {
-	var out []string
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
+func Split(v string) []string { return dial.Split(v) }
 
 // EnvFromOS reads the SYSBLOCKS_* variables.
-func EnvFromOS() Env {
-	return Env{
-		RedisAddr:      os.Getenv("SYSBLOCKS_REDIS_ADDR"),
-		MySQLDSN:       os.Getenv("SYSBLOCKS_MYSQL_DSN"),
-		CassandraHosts: Split(os.Getenv("SYSBLOCKS_CASSANDRA_HOSTS")),
-		KafkaBrokers:   Split(os.Getenv("SYSBLOCKS_KAFKA_BROKERS")),
-	}
-}
+func EnvFromOS() Env { return dial.EnvFromOS() }
 
 // Dial connects to the servers of e, creates the keyspace if needed and
 // returns the real stack; its Close also closes the connections.
-func Dial(ctx context.Context, e Env, s Settings) (st *Stack, err error) {
-	var missing []string
-	for _, v := range []struct {
-		name  string
-		unset bool
-	}{
-		{"SYSBLOCKS_REDIS_ADDR", e.RedisAddr == ""}, {"SYSBLOCKS_MYSQL_DSN", e.MySQLDSN == ""},
-		{"SYSBLOCKS_CASSANDRA_HOSTS", len(e.CassandraHosts) == 0}, {"SYSBLOCKS_KAFKA_BROKERS", len(e.KafkaBrokers) == 0},
-	} {
-		if v.unset {
-			missing = append(missing, v.name)
-		}
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("backends: real mode: set %s", strings.Join(missing, ", "))
-	}
+func Dial(ctx context.Context, e Env, s Settings) (*Stack, error) {
 	if e.Keyspace == "" {
 		e.Keyspace = DefaultKeyspace
 	}
-	var closers []func() error
-	defer func() {
-		if err != nil {
-			for i := len(closers) - 1; i >= 0; i-- {
-				_ = closers[i]()
-			}
-		}
-	}()
-
-	rdb := redis.NewClient(&redis.Options{Addr: e.RedisAddr})
-	closers = append(closers, rdb.Close)
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		return nil, fmt.Errorf("backends: redis %s: %w", e.RedisAddr, err)
-	}
-
-	cfg, err := mysql.ParseDSN(e.MySQLDSN)
+	c, err := dial.Open(ctx, e, nil)
 	if err != nil {
-		return nil, fmt.Errorf("backends: SYSBLOCKS_MYSQL_DSN: %w", err)
+		return nil, fmt.Errorf("backends: %w", err)
 	}
-	db, err := sql.Open("mysql", cfg.FormatDSN())
+	st, err := Real(ctx, Clients{Redis: c.Redis, MySQL: c.MySQL, Cassandra: c.Cassandra, Brokers: e.KafkaBrokers}, s)
 	if err != nil {
+		_ = c.Close()
 		return nil, err
 	}
-	closers = append(closers, db.Close)
-	if err := db.PingContext(ctx); err != nil {
-		return nil, fmt.Errorf("backends: mysql: %w", err)
-	}
-
-	sess, err := CassandraSession(ctx, e.CassandraHosts, e.Keyspace)
-	if err != nil {
-		return nil, err
-	}
-	closers = append(closers, func() error { sess.Close(); return nil })
-
-	st, err = Real(ctx, Clients{Redis: rdb, MySQL: db, Cassandra: sess, Brokers: e.KafkaBrokers}, s)
-	if err != nil {
-		return nil, err
-	}
-	st.closers = append(closers, st.closers...)
+	st.closers = append([]func() error{c.Close}, st.closers...)
 	return st, nil
 }
 
