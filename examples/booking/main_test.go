@@ -104,6 +104,18 @@ func (p *process) log() string {
 	}
 }
 
+// rest returns the lines not read yet, up to the end of the output. Call
+// it only once the process has ended: the output is read by another
+// goroutine, which may still be handing over the last lines when Wait
+// returns.
+func (p *process) rest() string {
+	var b strings.Builder
+	for l := range p.lines {
+		b.WriteString(l + "\n")
+	}
+	return b.String()
+}
+
 // stop sends SIGTERM and requires a clean exit.
 func (p *process) stop(t *testing.T) {
 	t.Helper()
@@ -112,7 +124,7 @@ func (p *process) stop(t *testing.T) {
 	}
 	select {
 	case err := <-p.done:
-		logged := p.log()
+		logged := p.rest()
 		if err != nil {
 			t.Fatalf("exit after SIGTERM: %v; want status 0\n%s", err, logged)
 		}
