@@ -3,7 +3,9 @@ package memindex
 // idTable maps ids to slots and stores the slots. The slots live in chunks
 // of slabChunk, so a slot never moves and its address is a fixed multiple
 // of its size from a page boundary: a 128-byte slot fills two cache lines
-// and shares them with nothing. The table is a chained hash: heads holds,
+// and shares them with nothing. The leaves of the tree list pointers to
+// slots, so a slot is both an id's entry in this table and its entry in
+// the tree. The table is a chained hash: heads holds,
 // per bucket, the index (plus one) of the first slot of its chain, 4 bytes
 // a bucket, so that for a million ids the heads take 8 MiB and mostly stay
 // in the CPU's last-level cache. A lookup reads one head and then, nearly
@@ -25,7 +27,8 @@ const slabChunk = 1024
 
 // bucket returns the bucket of hash h. The low bits of h choose the id
 // shard, so the table uses the bits above them.
-func (t *idTable) bucket(h uint64) uint64 { return (h >> 8) & uint64(len(t.heads)-1) }
+// A slot stores h>>8 (see slot.h).
+func (t *idTable) bucket(h uint32) uint32 { return h & uint32(len(t.heads)-1) }
 
 func (t *idTable) at(i uint32) *slot { return &t.chunks[i/slabChunk][i%slabChunk] }
 
@@ -34,9 +37,10 @@ func (t *idTable) get(h uint64, id string) *slot {
 	if t.n == 0 {
 		return nil
 	}
-	for j := t.heads[t.bucket(h)]; j != 0; {
+	hs := uint32(h >> 8)
+	for j := t.heads[t.bucket(hs)]; j != 0; {
 		s := t.at(j - 1)
-		if s.h == h && s.is(id) {
+		if s.h == hs && s.is(id) {
 			return s
 		}
 		j = s.next
@@ -44,8 +48,9 @@ func (t *idTable) get(h uint64, id string) *slot {
 	return nil
 }
 
-// alloc returns a zeroed slot for an id of hash h, not yet in the table.
-func (t *idTable) alloc(h uint64) *slot {
+// alloc returns a zeroed slot for an id of hash h, not yet in the table,
+// and its index for put.
+func (t *idTable) alloc(h uint64) (*slot, uint32) {
 	var i uint32
 	if n := len(t.free); n > 0 {
 		i, t.free = t.free[n-1], t.free[:n-1]
@@ -57,18 +62,18 @@ func (t *idTable) alloc(h uint64) *slot {
 		t.used++
 	}
 	s := t.at(i)
-	*s = slot{h: h, self: i}
-	return s
+	*s = slot{h: uint32(h >> 8)}
+	return s, i
 }
 
-// put adds s, from alloc, to the table.
-func (t *idTable) put(s *slot) {
+// put adds s, the slot of index i from alloc, to the table.
+func (t *idTable) put(s *slot, i uint32) {
 	if 2*(t.n+1) > len(t.heads) {
 		t.grow()
 	}
 	b := t.bucket(s.h)
 	s.next = t.heads[b]
-	t.heads[b] = s.self + 1
+	t.heads[b] = i + 1
 	t.n++
 }
 
@@ -78,11 +83,11 @@ func (t *idTable) grow() {
 	t.heads = make([]uint32, max(64, 2*len(old)))
 	for _, j := range old {
 		for j != 0 {
-			s := t.at(j - 1)
+			k, s := j, t.at(j-1)
 			j = s.next
 			b := t.bucket(s.h)
 			s.next = t.heads[b]
-			t.heads[b] = s.self + 1
+			t.heads[b] = k
 		}
 	}
 }
@@ -90,12 +95,13 @@ func (t *idTable) grow() {
 // del removes s from the table and frees it; s must not be used after.
 func (t *idTable) del(s *slot) {
 	p := &t.heads[t.bucket(s.h)]
-	for *p != s.self+1 {
+	for t.at(*p-1) != s {
 		p = &t.at(*p - 1).next
 	}
+	i := *p - 1
 	*p = s.next
 	t.n--
-	t.free = append(t.free, s.self)
+	t.free = append(t.free, i)
 	*s = slot{}
 }
 

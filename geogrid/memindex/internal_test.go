@@ -9,6 +9,8 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/golang/geo/s2"
+
 	"github.com/sysblocks/sysblocks/geogrid"
 )
 
@@ -29,9 +31,10 @@ func TestIDTableDifferential(t *testing.T) {
 		switch r.IntN(3) {
 		case 0:
 			if !ok {
-				s = tb.alloc(hashes[r.IntN(len(hashes))])
+				var i uint32
+				s, i = tb.alloc(hashes[r.IntN(len(hashes))])
 				s.init(id, int64(op))
-				tb.put(s)
+				tb.put(s, i)
 				model[id] = s
 			}
 		case 1:
@@ -41,7 +44,7 @@ func TestIDTableDifferential(t *testing.T) {
 			}
 		}
 		if s, ok := model[id]; ok {
-			if got := tb.get(s.h, id); got != s || s.id != id || s.at > int64(op) {
+			if got := tb.get(uint64(s.h)<<8, id); got != s || s.id != id || s.at > int64(op) {
 				t.Fatalf("op %d: get %q = %p, want %p (%q)", op, id, got, s, s.id)
 			}
 		}
@@ -52,10 +55,10 @@ func TestIDTableDifferential(t *testing.T) {
 				t.Fatalf("op %d: %d entries (%d visited), want %d", op, tb.n, n, len(model))
 			}
 			for id, s := range model {
-				if got := tb.get(s.h, id); got != s {
+				if got := tb.get(uint64(s.h)<<8, id); got != s {
 					t.Fatalf("op %d: get %q = %p, want %p", op, id, got, s)
 				}
-				if got := tb.get(s.h, id+"x"); got != nil {
+				if got := tb.get(uint64(s.h)<<8, id+"x"); got != nil {
 					t.Fatalf("op %d: get of absent %q found a slot", op, id+"x")
 				}
 			}
@@ -74,9 +77,10 @@ func TestSlotSize(t *testing.T) {
 	}
 }
 
-// check verifies the links the fast path relies on: every item's slot
-// points back at it and carries its leaf's bounds, every slot is in the id
-// table under its own hash, and the counts add up.
+// check verifies the links the fast path relies on: every slot in a leaf
+// points back at its place and carries its leaf's bounds, its position is
+// in its leaf's cell, every slot is in the id table under its own hash,
+// and the counts add up.
 func (x *Index) check(t *testing.T) {
 	t.Helper()
 	items := 0
@@ -94,19 +98,20 @@ func (x *Index) check(t *testing.T) {
 				}
 				return c
 			}
-			for i := range n.items {
-				it := &n.items[i]
-				s := it.s
-				if s.n != n || int(s.i) != i || s.p != it || s.leaf != n.box || s.root != r || it.id != s.id {
-					t.Fatalf("item %q in %v: slot links n=%v i=%d (want %d) p ok=%v box ok=%v root ok=%v",
-						it.id, n.id, s.n != nil && s.n == n, s.i, i, s.p == it, s.leaf == n.box, s.root == r)
+			for i, s := range n.items {
+				if s.n != n || int(s.i) != i || s.leaf != n.box || s.root != r {
+					t.Fatalf("slot %q in %v: links n=%v i=%d (want %d) box ok=%v root ok=%v",
+						s.id, n.id, s.n != nil && s.n == n, s.i, i, s.leaf == n.box, s.root == r)
 				}
-				if !n.id.Contains(it.cell.Parent(n.level)) {
-					t.Fatalf("item %q: cell %v outside its leaf %v", it.id, it.cell, n.id)
+				if cell := s2.CellIDFromLatLng(s2.LatLngFromDegrees(s.lat, s.lng)); !n.id.Contains(cell) {
+					t.Fatalf("slot %q: cell %v outside its leaf %v", s.id, cell, n.id)
+				}
+				if ux, uy, uz := unit(s.lat, s.lng); ux != s.x || uy != s.y || uz != s.z {
+					t.Fatalf("slot %q: unit vector does not match its position", s.id)
 				}
 				h := maphash.String(x.seed, s.id)
 				if x.ids[h%idShards].m.get(h, s.id) != s {
-					t.Fatalf("item %q: its slot is not in the id table", it.id)
+					t.Fatalf("slot %q: not in the id table", s.id)
 				}
 			}
 			if len(n.items) != n.count {

@@ -18,11 +18,13 @@
 // any root; the root map's shard locks are taken last, never while waiting
 // for a root.
 //
-// Updates: an Update of an object that stays in its leaf (most GPS fixes
-// move a few metres) reads a bucket of the id table, the object's slot
-// (which carries a copy of its leaf's bounds and a pointer to its item) and
-// the item it rewrites in place. It computes no cell id, reads no tree node
-// and allocates nothing.
+// Updates: an object's slot is both its entry in the id table and its
+// entry in the tree: it holds the position and time, and a leaf lists
+// pointers to the slots of its objects. An Update of an object that stays
+// in its leaf (most GPS fixes move a few metres) reads a bucket of the id
+// table and the object's slot, which carries a copy of its leaf's bounds,
+// and rewrites the position in that slot. It computes no cell id, reads no
+// tree node and allocates nothing.
 package memindex
 
 import (
@@ -94,26 +96,29 @@ type idShard struct {
 	_                     [24]byte
 }
 
-// slot is the home of one id: everything an Update that stays in its leaf
-// reads, so that it touches the id table, the slot and the item and
-// nothing else. root changes under the id shard lock and both root locks;
-// n, i, p and the copy of the leaf's bounds change under the root lock.
+// slot is the home of one id: its entry in the id table and in the tree,
+// so that an Update that stays in its leaf touches an id table bucket and
+// the slot and nothing else. The position and time change under the id
+// shard lock and the root lock, so either lock is enough to read them;
+// root changes under the id shard lock and both root locks; n, i and the
+// copy of the leaf's bounds change under the root lock.
 //
-// The fields are ordered so that the lookup (h, id, short, next) and the
-// fast path's reads fall in the slot's two cache lines, which it has to
-// itself (see idTable).
+// A slot fills two cache lines, which it has to itself (see idTable): the
+// first holds what a search reads, the second the lookup (h, next, short,
+// and the id's length from the first) and the fast path's bounds test.
 type slot struct {
-	h     uint64 // hash of id
-	id    string
-	short [16]byte // the id's bytes, when it is that short
-	at    int64    // copy of the item's At, under the id shard lock
+	x, y, z  float64 // unit vector of the position
+	lat, lng float64
+	at       int64
+	id       string
+
+	h     uint32   // hash of id >> 8: the low bits chose the id shard
 	next  uint32   // next slot index + 1 in the id table's chain
-	i     int32
-	p     *item // &n.items[i]
+	short [16]byte // the id's bytes, when it is that short
+	i     int32    // index in n.items
+	leaf  box32    // copy of n's
 	root  *root
-	leaf  uvBox // copy of n's
 	n     *node
-	self  uint32 // this slot's index in the id table
 }
 
 // is reports whether s is the slot of id, reading only the slot for ids of
@@ -134,18 +139,43 @@ func (s *slot) init(id string, at int64) {
 	copy(s.short[:], id)
 }
 
-// uvBox is a cell's (u, v) rectangle on its cube face, shrunk by a margin
-// so that "inside" is never a rounding call.
-type uvBox struct {
-	face           int
-	u0, u1, v0, v1 float64
+// set stores a position and time. The caller holds the id shard lock and,
+// once s is in a tree, its root's write lock.
+func (s *slot) set(x, y, z, lat, lng float64, at int64) {
+	s.x, s.y, s.z, s.lat, s.lng, s.at = x, y, z, lat, lng, at
+}
+
+// box32 is a cell's (u, v) rectangle on its cube face, shrunk by a margin
+// so that "inside" is never a rounding call, its bounds rounded inwards to
+// float32 so that it fits in a slot's second cache line. A cell narrower
+// than the rounding gets an empty box: its updates take the slow path.
+type box32 struct {
+	face           int32
+	u0, u1, v0, v1 float32
+}
+
+// up and down round f to a float32 no less and no greater than f.
+func up(f float64) float32 {
+	g := float32(f)
+	if float64(g) < f {
+		g = math.Nextafter32(g, float32(math.Inf(1)))
+	}
+	return g
+}
+
+func down(f float64) float32 {
+	g := float32(f)
+	if float64(g) > f {
+		g = math.Nextafter32(g, float32(math.Inf(-1)))
+	}
+	return g
 }
 
 // inside reports whether the unit vector lies well inside the box. False
 // near an edge means "compute the cell id", not "outside".
-func (b *uvBox) inside(x, y, z float64) bool {
+func (b *box32) inside(x, y, z float64) bool {
 	ax, ay, az := math.Abs(x), math.Abs(y), math.Abs(z)
-	var f int
+	var f int32
 	var u, v float64
 	switch {
 	case ax > ay && ax > az:
@@ -167,7 +197,7 @@ func (b *uvBox) inside(x, y, z float64) bool {
 			f, u, v = 5, -y/z, -x/z
 		}
 	}
-	return f == b.face && u > b.u0 && u < b.u1 && v > b.v0 && v < b.v1
+	return f == b.face && u > float64(b.u0) && u < float64(b.u1) && v > float64(b.v0) && v < float64(b.v1)
 }
 
 // bound is a cap around a cell: centre (unit vector) and angular radius.
@@ -183,42 +213,21 @@ type node struct {
 	level int
 	count int // entries in the subtree
 	kids  *[4]*node
-	items []item // leaf only
-	box   uvBox
+	items []*slot // leaf only
+	box   box32
 }
 
-// link points the slot of n.items[i] at it. Whoever moves an item within
-// or into a leaf links it.
+// link points the slot n.items[i] at its place. Whoever moves a slot
+// within or into a leaf links it.
 func (n *node) link(i int) {
-	it := &n.items[i]
-	s := it.s
-	s.n, s.i, s.p, s.leaf = n, int32(i), it, n.box
+	s := n.items[i]
+	s.n, s.i, s.leaf = n, int32(i), n.box
 }
 
-// add appends it to the leaf n and links it, and every other item of n if
-// the append moved them.
-func (n *node) add(it item) {
-	old := cap(n.items)
-	n.items = append(n.items, it)
-	if cap(n.items) == old {
-		n.link(len(n.items) - 1)
-		return
-	}
-	for i := range n.items {
-		n.link(i)
-	}
-}
-
-type item struct {
-	x, y, z  float64
-	lat, lng float64
-	at       int64
-	id       string // copy of s.id, so that a search does not touch the slot
-	// cell is the leaf cell of the position, exact down to the level of
-	// the item's node: a fix that stays inside its node keeps the old
-	// value, and split recomputes it.
-	cell s2.CellID
-	s    *slot
+// add appends s to the leaf n and links it.
+func (n *node) add(s *slot) {
+	n.items = append(n.items, s)
+	n.link(len(n.items) - 1)
 }
 
 type claim struct {
@@ -316,7 +325,7 @@ func newNode(id s2.CellID) *node {
 	uv := c.BoundUV()
 	m := max(1e-9*(uv.X.Hi-uv.X.Lo), 1e-13)
 	return &node{id: id, level: id.Level(), bound: bound{cx: p.X, cy: p.Y, cz: p.Z, cosR: math.Cos(r), sinR: math.Sin(r)},
-		box: uvBox{face: id.Face(), u0: uv.X.Lo + m, u1: uv.X.Hi - m, v0: uv.Y.Lo + m, v1: uv.Y.Hi - m}}
+		box: box32{face: int32(id.Face()), u0: up(uv.X.Lo + m), u1: down(uv.X.Hi - m), v0: up(uv.Y.Lo + m), v1: down(uv.Y.Hi - m)}}
 }
 
 // unit returns the unit vector of a point given in degrees.
@@ -347,42 +356,36 @@ func (x *Index) Update(ctx context.Context, e geogrid.Entry) error {
 		r := s.root
 		r.mu.Lock()
 		if s.leaf.inside(px, py, pz) {
-			it := s.p
-			it.x, it.y, it.z, it.lat, it.lng, it.at = px, py, pz, e.Lat, e.Lng, e.At
-			s.at = e.At
+			s.set(px, py, pz, e.Lat, e.Lng, e.At)
 			r.mu.Unlock()
 			return nil
 		}
 		r.mu.Unlock()
 	}
 	cell := s2.CellIDFromLatLng(s2.LatLngFromDegrees(e.Lat, e.Lng))
-	it := item{x: px, y: py, z: pz, lat: e.Lat, lng: e.Lng, at: e.At, cell: cell}
 	rc := x.rootCell(cell)
 	if s == nil {
-		s = sh.m.alloc(h)
+		s, i := sh.m.alloc(h)
 		s.init(e.ID, e.At)
-		it.s, it.id = s, s.id
+		s.set(px, py, pz, e.Lat, e.Lng, e.At)
 		r := x.lockNew(rc)
 		s.root = r
-		sh.splits += x.insert(r, it)
+		sh.splits += x.insert(r, s, cell)
 		r.mu.Unlock()
-		sh.m.put(s)
+		sh.m.put(s, i)
 		return nil
 	}
 	if e.At < s.at {
 		return nil // an older fix arrived late
 	}
-	s.at = e.At
-	it.s, it.id = s, s.id
 	a := s.root
 	if a.n.id == rc { // a is live: s is in it
 		a.mu.Lock()
-		if n := s.n; n.id.Contains(cell) {
-			n.items[s.i] = it // same cell: no membership change
-		} else {
+		s.set(px, py, pz, e.Lat, e.Lng, e.At)
+		if !s.n.id.Contains(cell) {
 			sh.moves++
 			sh.merges += x.remove(a, s)
-			sh.splits += x.insert(a, it)
+			sh.splits += x.insert(a, s, cell)
 		}
 		a.mu.Unlock()
 		return nil
@@ -403,9 +406,10 @@ func (x *Index) Update(ctx context.Context, e geogrid.Entry) error {
 		a.mu.Unlock()
 		b.mu.Unlock()
 	}
+	s.set(px, py, pz, e.Lat, e.Lng, e.At)
 	sh.moves++
 	sh.merges += x.remove(a, s)
-	sh.splits += x.insert(b, it)
+	sh.splits += x.insert(b, s, cell)
 	s.root = b
 	x.free(a)
 	a.mu.Unlock()
@@ -413,17 +417,17 @@ func (x *Index) Update(ctx context.Context, e geogrid.Entry) error {
 	return nil
 }
 
-// insert adds it to the leaf of r that contains it.cell, then splits that
-// leaf while it is over the limit, and returns the number of splits. The
-// caller holds r's write lock.
-func (x *Index) insert(r *root, it item) uint64 {
+// insert adds s, whose position is in the leaf cell cell, to the leaf of r
+// that contains it, then splits that leaf while it is over the limit, and
+// returns the number of splits. The caller holds r's write lock.
+func (x *Index) insert(r *root, s *slot, cell s2.CellID) uint64 {
 	n := r.n
 	for n.kids != nil {
 		n.count++
-		n = n.kids[it.cell.ChildPosition(n.level+1)]
+		n = n.kids[cell.ChildPosition(n.level+1)]
 	}
 	n.count++
-	n.add(it)
+	n.add(s)
 	return x.split(n)
 }
 
@@ -437,10 +441,10 @@ func (x *Index) split(n *node) uint64 {
 		kids[i] = newNode(ch[i])
 		n.kb[i] = kids[i].bound
 	}
-	for _, it := range n.items {
-		it.cell = s2.CellIDFromLatLng(s2.LatLngFromDegrees(it.lat, it.lng))
-		k := kids[it.cell.ChildPosition(n.level+1)]
-		k.items = append(k.items, it)
+	for _, s := range n.items {
+		cell := s2.CellIDFromLatLng(s2.LatLngFromDegrees(s.lat, s.lng))
+		k := kids[cell.ChildPosition(n.level+1)]
+		k.items = append(k.items, s)
 		k.count++
 	}
 	for _, k := range kids {
@@ -456,24 +460,23 @@ func (x *Index) split(n *node) uint64 {
 	return splits
 }
 
-// remove takes s's item out of its leaf, decrements the counts on the path
+// remove takes s out of its leaf, decrements the counts on the path
 // and collapses the highest subtree that fell below MinPerCell into one
 // leaf. It returns the number of merges (0 or 1). The caller holds the
 // root's write lock; a root left empty stays in the map until the caller
 // frees it.
 func (x *Index) remove(r *root, s *slot) uint64 {
 	leaf := s.n
-	cell := leaf.items[s.i].cell
 	last := len(leaf.items) - 1
 	if int(s.i) != last {
 		leaf.items[s.i] = leaf.items[last]
 		leaf.link(int(s.i))
 	}
-	leaf.items[last] = item{}
+	leaf.items[last] = nil
 	leaf.items = leaf.items[:last]
-	s.n, s.p = nil, nil
+	s.n = nil
 	var merge *node
-	for n := r.n; ; n = n.kids[cell.ChildPosition(n.level+1)] {
+	for n := r.n; ; n = n.kids[leaf.id.ChildPosition(n.level+1)] {
 		n.count--
 		if merge == nil && n.kids != nil && n.count < x.seg.MinPerCell {
 			merge = n
@@ -485,7 +488,7 @@ func (x *Index) remove(r *root, s *slot) uint64 {
 	if merge == nil {
 		return 0
 	}
-	items := make([]item, 0, x.seg.MaxPerCell)
+	items := make([]*slot, 0, x.seg.MaxPerCell)
 	merge.kids, merge.items = nil, gather(merge, items)
 	for i := range merge.items {
 		merge.link(i)
@@ -493,7 +496,7 @@ func (x *Index) remove(r *root, s *slot) uint64 {
 	return 1
 }
 
-func gather(n *node, out []item) []item {
+func gather(n *node, out []*slot) []*slot {
 	if n.kids == nil {
 		return append(out, n.items...)
 	}
@@ -544,11 +547,8 @@ func (x *Index) Get(ctx context.Context, id string) (geogrid.Entry, error) {
 	if s == nil {
 		return geogrid.Entry{}, fmt.Errorf("memindex: get %q: %w", id, geogrid.ErrNotFound)
 	}
-	r := s.root
-	r.mu.RLock()
-	it := *s.p
-	r.mu.RUnlock()
-	return geogrid.Entry{ID: id, Lat: it.lat, Lng: it.lng, At: it.at}, nil
+	// The position changes only under the id shard lock, held here.
+	return geogrid.Entry{ID: id, Lat: s.lat, Lng: s.lng, At: s.at}, nil
 }
 
 // slack widens the tests on dot products so that rounding never drops an
@@ -699,16 +699,15 @@ func (w *walker) walk(n *node) bool {
 		return true
 	}
 	lim := w.cosT - slack
-	for i := range n.items {
-		it := &n.items[i]
-		if it.at <= w.after {
+	for _, s := range n.items {
+		if s.at <= w.after {
 			w.stale++
 			continue
 		}
-		if !w.all && w.qx*it.x+w.qy*it.y+w.qz*it.z < lim {
+		if !w.all && w.qx*s.x+w.qy*s.y+w.qz*s.z < lim {
 			continue
 		}
-		if !w.visit(geogrid.Entry{ID: it.id, Lat: it.lat, Lng: it.lng, At: it.at}) {
+		if !w.visit(geogrid.Entry{ID: s.id, Lat: s.lat, Lng: s.lng, At: s.at}) {
 			return false
 		}
 	}
