@@ -583,7 +583,11 @@ func (x *Index) Search(ctx context.Context, q geogrid.Query, visit func(geogrid.
 	search := func(r *root) bool {
 		r.mu.RLock()
 		defer r.mu.RUnlock()
-		return r.dead || !w.meets(&r.n.bound) || w.walk(r.n)
+		if r.dead || !w.meets(&r.n.bound) {
+			return true
+		}
+		w.touch(r.n)
+		return w.walk(r.n)
 	}
 	l := x.seg.MinLevel
 	c := s2.CellIDFromLatLng(ll)
@@ -671,6 +675,7 @@ type walker struct {
 	all        bool
 	after      int64
 	stale      uint64 // entries skipped because At <= after
+	touched    int64  // sum of the times touch read
 	visit      func(geogrid.Entry) bool
 }
 
@@ -685,6 +690,27 @@ func (w *walker) meets(b *bound) bool {
 		return true // theta + r >= pi
 	}
 	return w.qx*b.cx+w.qy*b.cy+w.qz*b.cz >= cosSum-slack
+}
+
+// touch reads one word of every slot in the leaves under n that the circle
+// may meet. The slots lie anywhere in memory; these loads depend on
+// nothing but the leaves' lists, so the CPU fetches their lines in
+// parallel, and walk, which tests and branches on each, then finds them in
+// the cache. The caller has checked that the circle meets n's cap.
+func (w *walker) touch(n *node) {
+	if n.kids != nil {
+		for i, k := range n.kids {
+			if w.meets(&n.kb[i]) && k.count > 0 {
+				w.touch(k)
+			}
+		}
+		return
+	}
+	var t int64
+	for _, s := range n.items {
+		t += s.at
+	}
+	w.touched += t
 }
 
 // walk visits the entries of n inside the circle; false means stop. The
