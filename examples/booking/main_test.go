@@ -1,156 +1,30 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/segmentio/kafka-go"
 	"go.uber.org/goleak"
 
+	"github.com/sysblocks/sysblocks/internal/proctest"
 	"github.com/sysblocks/sysblocks/internal/testenv"
 	"github.com/sysblocks/sysblocks/reservation"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// build compiles this command into a temporary directory.
-func build(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "booking")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// process is the command running with its JSON log on stderr.
-type process struct {
-	cmd   *exec.Cmd
-	addr  string
-	lines chan string
-	done  chan error
-}
-
-func startBinary(t *testing.T, bin string, args ...string) *process {
-	t.Helper()
-	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
-	pr, pw := io.Pipe()
-	cmd.Stderr = pw
-	cmd.Stdout = os.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &process{cmd: cmd, lines: make(chan string, 1000), done: make(chan error, 1)}
-	go func() {
-		err := cmd.Wait()
-		pw.Close()
-		p.done <- err
-	}()
-	listening := make(chan string, 1)
-	go func() {
-		defer close(p.lines)
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			var rec struct{ Msg, Addr string }
-			_ = json.Unmarshal(sc.Bytes(), &rec)
-			if rec.Msg == "listening" {
-				listening <- rec.Addr
-			}
-			select {
-			case p.lines <- sc.Text():
-			default:
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
-			_ = p.cmd.Process.Kill()
-			<-p.done
-		}
-	})
-	select {
-	case p.addr = <-listening:
-	case err := <-p.done:
-		t.Fatalf("the command exited before listening: %v\n%s", err, p.log())
-	case <-time.After(3 * time.Minute):
-		t.Fatalf("the command did not listen\n%s", p.log())
-	}
-	return p
-}
-
-func (p *process) log() string {
-	var b strings.Builder
-	for {
-		select {
-		case l, ok := <-p.lines:
-			if !ok {
-				return b.String()
-			}
-			b.WriteString(l + "\n")
-		default:
-			return b.String()
-		}
-	}
-}
-
-// rest returns the lines not read yet, up to the end of the output. Call
-// it only once the process has ended: the output is read by another
-// goroutine, which may still be handing over the last lines when Wait
-// returns.
-func (p *process) rest() string {
-	var b strings.Builder
-	for l := range p.lines {
-		b.WriteString(l + "\n")
-	}
-	return b.String()
-}
-
-// stop sends SIGTERM and requires a clean exit.
-func (p *process) stop(t *testing.T) {
-	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-p.done:
-		logged := p.rest()
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v; want status 0\n%s", err, logged)
-		}
-		if !strings.Contains(logged, `"msg":"stopped"`) {
-			t.Fatalf("no \"stopped\" record after SIGTERM:\n%s", logged)
-		}
-	case <-time.After(time.Minute):
-		t.Fatalf("still running a minute after SIGTERM\n%s", p.log())
-	}
-}
-
-// kill sends SIGKILL and waits for the process to end.
-func (p *process) kill(t *testing.T) {
-	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	<-p.done
-}
-
 var client = &http.Client{Timeout: 30 * time.Second}
 
 // call sends a JSON request and decodes the JSON answer into out.
-func call(t *testing.T, p *process, method, path, body string, out any, header ...string) int {
+func call(t *testing.T, p *proctest.Process, method, path, body string, out any, header ...string) int {
 	t.Helper()
-	req, err := http.NewRequest(method, "http://"+p.addr+path, bytes.NewReader([]byte(body)))
+	req, err := http.NewRequest(method, "http://"+p.Addr+path, bytes.NewReader([]byte(body)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,12 +45,12 @@ func call(t *testing.T, p *process, method, path, body string, out any, header .
 	return res.StatusCode
 }
 
-func eventually(t *testing.T, p *process, what string, cond func() bool) {
+func eventually(t *testing.T, p *proctest.Process, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: not true after 2 minutes\n%s", what, p.log())
+			t.Fatalf("%s: not true after 2 minutes\n%s", what, p.Log())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -190,10 +64,10 @@ type hit struct {
 
 // onboard creates a hotel with a room and waits until search finds it;
 // it returns the hotel ID.
-func onboard(t *testing.T, p *process) string {
+func onboard(t *testing.T, p *proctest.Process) string {
 	t.Helper()
 	if status := call(t, p, "GET", "/healthz", "", nil); status != http.StatusOK {
-		t.Fatalf("healthz: %d\n%s", status, p.log())
+		t.Fatalf("healthz: %d\n%s", status, p.Log())
 	}
 	var h struct{ ID string }
 	if status := call(t, p, "POST", "/hotels", `{"name":"Airport Inn","locality":{"city":"Paris","country":"FR"}}`, &h); status != http.StatusCreated {
@@ -216,21 +90,21 @@ type bookingView struct {
 	InvoiceID string `json:"invoice_id"`
 }
 
-func hold(t *testing.T, p *process, hotel, key string) bookingView {
+func hold(t *testing.T, p *proctest.Process, hotel, key string) bookingView {
 	t.Helper()
 	var b bookingView
 	body := `{"user":"alice","room":"` + hotel + `-dbl","quantity":1,"check_in":"` + day(1) + `","check_out":"` + day(3) + `"}`
 	if status := call(t, p, "POST", "/bookings", body, &b, "Idempotency-Key", key); status != http.StatusCreated || b.State != "reserved" {
-		t.Fatalf("POST /bookings: %d %+v\n%s", status, b, p.log())
+		t.Fatalf("POST /bookings: %d %+v\n%s", status, b, p.Log())
 	}
 	return b
 }
 
-func pay(t *testing.T, p *process, id string) bookingView {
+func pay(t *testing.T, p *proctest.Process, id string) bookingView {
 	t.Helper()
 	var b bookingView
 	if status := call(t, p, "POST", "/bookings/"+id+"/payment", `{"status":"success","payment_id":"ch_`+id+`"}`, &b); status != http.StatusOK || b.State != "booked" {
-		t.Fatalf("payment: %d %+v\n%s", status, b, p.log())
+		t.Fatalf("payment: %d %+v\n%s", status, b, p.Log())
 	}
 	return b
 }
@@ -238,7 +112,7 @@ func pay(t *testing.T, p *process, id string) bookingView {
 // TestBinaryMemory builds the command, runs it with no servers, uses it
 // over HTTP and stops it with SIGTERM.
 func TestBinaryMemory(t *testing.T) {
-	p := startBinary(t, build(t))
+	p := proctest.Start(t, proctest.Build(t, "booking"))
 	hotel := onboard(t, p)
 	b := hold(t, p, hotel, "k1")
 	pay(t, p, b.ID)
@@ -253,7 +127,7 @@ func TestBinaryMemory(t *testing.T) {
 		len(view.Rooms) != 1 || len(view.Rooms[0].Bookings) != 1 || view.Rooms[0].Bookings[0].ID != b.ID || view.Rooms[0].Bookings[0].State != "booked" {
 		t.Fatalf("view: %d %+v; want the paid booking listed", status, view)
 	}
-	p.stop(t)
+	p.Stop(t)
 }
 
 // TestBinaryRealCrash runs the command with -backend=real on the test
@@ -271,7 +145,7 @@ func TestBinaryRealCrash(t *testing.T) {
 	rd := testenv.Redis(t)
 	cs := testenv.Cassandra(t)
 	kf := testenv.Kafka(t)
-	bin := build(t)
+	bin := proctest.Build(t, "booking")
 	args := func(searchGroup string) []string {
 		return []string{"-backend", "real", "-mysql-dsn", my.DSN,
 			"-redis-addr", rd.Addr, "-redis-prefix", rd.Key("booking") + ":",
@@ -280,14 +154,14 @@ func TestBinaryRealCrash(t *testing.T) {
 			"-hotel-topic", kf.Topic(3), "-booking-topic", kf.Topic(3),
 			"-search-group", searchGroup, "-view-group", testenv.Name(t, "views")}
 	}
-	p := startBinary(t, bin, args(testenv.Name(t, "search"))...)
+	p := proctest.Start(t, bin, args(testenv.Name(t, "search"))...)
 	hotel := onboard(t, p)
 	b := hold(t, p, hotel, "crash-key")
-	p.kill(t)
+	p.Kill(t)
 
 	// New topics: the restarted index cannot learn the hotel from events,
 	// only from the rebuild from MariaDB.
-	p = startBinary(t, bin, args(testenv.Name(t, "search"))...)
+	p = proctest.Start(t, bin, args(testenv.Name(t, "search"))...)
 	var r hit
 	if status := call(t, p, "GET", "/search?q=airport", "", &r); status != http.StatusOK || len(r.Hits) != 1 || r.Hits[0].ID != hotel {
 		t.Errorf("search after restart: %d %+v; want the hotel, rebuilt from MariaDB", status, r)
@@ -298,5 +172,5 @@ func TestBinaryRealCrash(t *testing.T) {
 	if paid := pay(t, p, b.ID); paid.InvoiceID == "" {
 		t.Errorf("payment after the crash: %+v; want an invoice", paid)
 	}
-	p.stop(t)
+	p.Stop(t)
 }

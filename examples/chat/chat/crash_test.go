@@ -1,16 +1,13 @@
 package chat_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +16,7 @@ import (
 
 	"github.com/sysblocks/sysblocks/examples/chat/backends"
 	"github.com/sysblocks/sysblocks/examples/chat/chat"
+	"github.com/sysblocks/sysblocks/internal/proctest"
 	"github.com/sysblocks/sysblocks/internal/testenv"
 	"github.com/sysblocks/sysblocks/wsregistry/gateway"
 )
@@ -110,36 +108,8 @@ func TestCrashFailover(t *testing.T) {
 func startChild(t *testing.T, cfg crashConfig, host string) (string, func()) {
 	t.Helper()
 	cfg.Host = host
-	b, _ := json.Marshal(cfg)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashFailover$")
-	cmd.Env = append(os.Environ(), crashEnv+"="+string(b))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	kill := func() { once.Do(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }) }
-	t.Cleanup(kill)
-	sc := bufio.NewScanner(out)
-	url := ""
-	for sc.Scan() {
-		if u, ok := strings.CutPrefix(sc.Text(), "URL "); ok {
-			url = u
-			break
-		}
-	}
-	if url == "" {
-		t.Fatalf("child %s printed no URL: %v", host, sc.Err())
-	}
-	go func() {
-		for sc.Scan() {
-		}
-	}()
-	return url, kill
+	c := proctest.StartChild(t, "TestCrashFailover", crashEnv, cfg)
+	return c.Await("URL "), c.Kill
 }
 
 // crashChild serves one gateway on the real servers until it is killed.

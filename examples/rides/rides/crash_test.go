@@ -1,14 +1,12 @@
 package rides_test
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/sysblocks/sysblocks/examples/rides/backends"
 	"github.com/sysblocks/sysblocks/examples/rides/rides"
+	"github.com/sysblocks/sysblocks/internal/proctest"
 	"github.com/sysblocks/sysblocks/internal/testenv"
 )
 
@@ -151,68 +150,21 @@ func childClients(t *testing.T, config string) (crashConfig, *sql.DB, *gocql.Ses
 
 // child is a test binary re-executed to run one test as a process that
 // the parent kills.
-type child struct {
-	t      *testing.T
-	cmd    *exec.Cmd
-	lines  *bufio.Scanner
-	killed bool
-}
+type child struct{ *proctest.Child }
 
 // startChild runs the test named test in a new process of the test binary
 // with the environment variable envName set to config as JSON.
 func startChild(t *testing.T, test, envName string, config any) *child {
 	t.Helper()
-	b, err := json.Marshal(config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$")
-	cmd.Env = append(os.Environ(), envName+"="+string(b))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	c := &child{t: t, cmd: cmd, lines: bufio.NewScanner(out)}
-	t.Cleanup(func() {
-		if !c.killed {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-	})
-	return c
+	return &child{proctest.StartChild(t, test, envName, config)}
 }
 
 // await returns the first line of the child's output that starts with
-// prefix, and then drains the rest. It fails the test if the child ends
-// without printing one.
-func (c *child) await(prefix string) string {
-	c.t.Helper()
-	for c.lines.Scan() {
-		if line := c.lines.Text(); strings.HasPrefix(line, prefix) {
-			go func() {
-				for c.lines.Scan() {
-				}
-			}()
-			return line
-		}
-	}
-	c.t.Fatalf("child ended without printing %q: %v", prefix, c.lines.Err())
-	return ""
-}
+// prefix, and then drains the rest.
+func (c *child) await(prefix string) string { return prefix + c.Await(prefix) }
 
 // kill sends SIGKILL to the child and waits for it to end.
-func (c *child) kill() {
-	c.t.Helper()
-	if err := c.cmd.Process.Kill(); err != nil {
-		c.t.Fatal(err)
-	}
-	_ = c.cmd.Wait()
-	c.killed = true
-}
+func (c *child) kill() { c.Kill() }
 
 func healthy(base string) bool {
 	res, err := http.Get(base + "/healthz")
