@@ -21,29 +21,22 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/sysblocks/sysblocks/examples/chat/backends"
+	"github.com/sysblocks/sysblocks/internal/dial"
 	"github.com/sysblocks/sysblocks/internal/ops"
 	"github.com/sysblocks/sysblocks/wsregistry/gateway"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], nil); err != nil {
-		fmt.Fprintln(os.Stderr, "chat:", err)
-		os.Exit(1)
-	}
+	ops.Main("chat", func(ctx context.Context, args []string) error { return run(ctx, args, nil) })
 }
 
 // run serves until ctx ends. ready, if set, receives the listening address.
 func run(ctx context.Context, args []string, ready chan<- string) error {
-	env := backends.EnvFromOS()
 	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
 	var (
 		addr      = fs.String("addr", ":8080", "listen address")
@@ -54,26 +47,20 @@ func run(ctx context.Context, args []string, ready chan<- string) error {
 		mediaDir  = fs.String("media-dir", filepath.Join(os.TempDir(), "sysblocks-chat-media"), "media bucket directory (gocloud.dev/blob fileblob), shared by the gateways")
 		rate      = fs.Float64("rate", 20, "messages per second one socket may send before it is disconnected")
 		logLevel  = fs.String("log-level", "info", "debug, info, warn or error")
-		redisAddr = fs.String("redis-addr", env.RedisAddr, "real mode: Redis (SYSBLOCKS_REDIS_ADDR)")
-		mysqlDSN  = fs.String("mysql-dsn", env.MySQLDSN, "real mode: MariaDB DSN (SYSBLOCKS_MYSQL_DSN)")
-		cassandra = fs.String("cassandra-hosts", strings.Join(env.CassandraHosts, ","), "real mode: Cassandra hosts (SYSBLOCKS_CASSANDRA_HOSTS)")
-		kafka     = fs.String("kafka-brokers", strings.Join(env.KafkaBrokers, ","), "real mode: Kafka brokers (SYSBLOCKS_KAFKA_BROKERS)")
-		keyspace  = fs.String("cassandra-keyspace", backends.DefaultKeyspace, "real mode: Cassandra keyspace, created if missing")
 		prefix    = fs.String("redis-prefix", backends.DefaultRedisPrefix, "real mode: prefix of Redis keys and channels")
 		topic     = fs.String("group-topic", "", "real mode: Kafka topic of group messages (default chat-group-messages)")
 		fgroup    = fs.String("fanout-group", "", "real mode: Kafka consumer group of the group handlers")
 		seenTopic = fs.String("seen-topic", "", "real mode: Kafka topic of last-seen updates (default chat-last-seen)")
 		seenGroup = fs.String("seen-group", "", "real mode: Kafka consumer group writing last seen to Cassandra")
 	)
+	servers := dial.AddFlags(fs, backends.DefaultKeyspace, dial.Usage{MySQL: "MariaDB DSN"})
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("-log-level: %w", err)
+	o, err := ops.Setup("chat", *logLevel)
+	if err != nil {
+		return err
 	}
-	o := ops.New("chat")
-	o.Logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("service", "chat")
 	log := o.Logger
 
 	ln, err := net.Listen("tcp", *addr)
@@ -94,8 +81,7 @@ func run(ctx context.Context, args []string, ready chan<- string) error {
 		stack, err = backends.Memory(settings)
 	case "real":
 		dctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		stack, err = backends.Dial(dctx, backends.Env{RedisAddr: *redisAddr, MySQLDSN: *mysqlDSN,
-			CassandraHosts: backends.Split(*cassandra), KafkaBrokers: backends.Split(*kafka), Keyspace: *keyspace}, settings)
+		stack, err = backends.Dial(dctx, servers.Env(), settings)
 		cancel()
 	default:
 		return fmt.Errorf("-backend %q: want mem or real", *backend)
@@ -109,7 +95,7 @@ func run(ctx context.Context, args []string, ready chan<- string) error {
 	}
 
 	var origins []string
-	for _, p := range backends.Split(*peers) {
+	for _, p := range dial.Split(*peers) {
 		if u, err := url.Parse(p); err == nil && u.Host != "" {
 			origins = append(origins, u.Host)
 		}
@@ -137,34 +123,22 @@ func run(ctx context.Context, args []string, ready chan<- string) error {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 
-	runCtx, stopRun := context.WithCancel(context.Background())
-	defer stopRun()
-	runDone := make(chan error, 1)
-	go func() { runDone <- node.Run(runCtx) }()
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	s := ops.Serve(ln, srv, node.Run)
 	self := "http://" + ln.Addr().String()
 	log.Info("listening", "addr", ln.Addr().String(), "host", *host, "backend", *backend,
-		"page", self+"/?gateways="+strings.Join(append([]string{self}, backends.Split(*peers)...), ","))
+		"page", self+"/?gateways="+strings.Join(append([]string{self}, dial.Split(*peers)...), ","))
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
 
-	select {
-	case <-ctx.Done():
-	case err = <-serveErr:
-	case err = <-runDone:
-	}
+	err = s.WaitOrRun(ctx)
 	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), ops.ShutdownTimeout)
 	defer cancel()
-	if serr := node.Service.Shutdown(sctx); serr != nil { // 1001: clients move to another gateway
-		err = errors.Join(err, serr)
-	}
-	if serr := srv.Shutdown(sctx); serr != nil {
-		err = errors.Join(err, serr)
-	}
-	stopRun()
+	err = errors.Join(err,
+		node.Service.Shutdown(sctx), // 1001: clients move to another gateway
+		s.Shutdown(sctx))
+	s.CancelRun()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

@@ -15,32 +15,19 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"net"
-	"net/http"
-	"os"
-	"os/signal"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/sysblocks/sysblocks/examples/rides/backends"
 	"github.com/sysblocks/sysblocks/examples/rides/rides"
 	"github.com/sysblocks/sysblocks/geogrid"
+	"github.com/sysblocks/sysblocks/internal/dial"
 	"github.com/sysblocks/sysblocks/internal/ops"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "rides:", err)
-		os.Exit(1)
-	}
-}
+func main() { ops.Main("rides", run) }
 
 func run(ctx context.Context, args []string) error {
-	env := backends.EnvFromOS()
 	fs := flag.NewFlagSet("rides", flag.ContinueOnError)
 	var (
 		addr         = fs.String("addr", ":8080", "listen address")
@@ -56,22 +43,16 @@ func run(ctx context.Context, args []string) error {
 		archiveEvery = fs.Duration("archive-interval", rides.DefaultArchiveInterval, "period of the archiver (and of the check for lost dispatches)")
 		mapLat       = fs.Float64("map-lat", rides.DefaultMapLat, "centre of the map page")
 		mapLng       = fs.Float64("map-lng", rides.DefaultMapLng, "centre of the map page")
-		redisAddr    = fs.String("redis-addr", env.RedisAddr, "real mode: Redis for positions and claims (SYSBLOCKS_REDIS_ADDR)")
-		mysqlDSN     = fs.String("mysql-dsn", env.MySQLDSN, "real mode: MariaDB/MySQL DSN for current trips (SYSBLOCKS_MYSQL_DSN)")
-		cassandra    = fs.String("cassandra-hosts", strings.Join(env.CassandraHosts, ","), "real mode: Cassandra hosts (SYSBLOCKS_CASSANDRA_HOSTS)")
-		kafka        = fs.String("kafka-brokers", strings.Join(env.KafkaBrokers, ","), "real mode: Kafka brokers (SYSBLOCKS_KAFKA_BROKERS)")
-		keyspace     = fs.String("cassandra-keyspace", backends.DefaultKeyspace, "real mode: Cassandra keyspace, created if missing")
 		redisPrefix  = fs.String("redis-prefix", backends.DefaultRedisPrefix, "real mode: prefix of the grid's Redis keys")
 	)
+	servers := dial.AddFlags(fs, backends.DefaultKeyspace, dial.Usage{Redis: "Redis for positions and claims", MySQL: "MariaDB/MySQL DSN for current trips"})
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("-log-level: %w", err)
+	o, err := ops.Setup("rides", *logLevel)
+	if err != nil {
+		return err
 	}
-	o := ops.New("rides")
-	o.Logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("service", "rides")
 	log := o.Logger
 
 	ln, err := net.Listen("tcp", *addr)
@@ -87,10 +68,7 @@ func run(ctx context.Context, args []string) error {
 		stack, err = backends.Memory(settings)
 	case "real":
 		dctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		stack, err = backends.Dial(dctx, backends.Env{
-			RedisAddr: *redisAddr, MySQLDSN: *mysqlDSN,
-			CassandraHosts: backends.Split(*cassandra), KafkaBrokers: backends.Split(*kafka), Keyspace: *keyspace,
-		}, settings)
+		stack, err = backends.Dial(dctx, servers.Env(), settings)
 		cancel()
 	default:
 		return fmt.Errorf("-backend %q: want memory or real", *backend)
@@ -115,43 +93,14 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 
-	srv := &http.Server{
-		Handler:           svc.Handler(),
-		ReadHeaderTimeout: 5 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	runCtx, stopRun := context.WithCancel(context.Background())
-	defer stopRun()
-	runDone := make(chan struct{})
-	go func() {
-		defer close(runDone)
-		_ = svc.Run(runCtx)
-	}()
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	s := ops.Serve(ln, ops.NewServer(svc.Handler(), log), svc.Run)
 	log.Info("listening", "addr", ln.Addr().String(), "backend", *backend, "map", "http://"+ln.Addr().String()+"/map")
 
-	select {
-	case <-ctx.Done():
-	case err = <-serveErr:
-	}
+	err = s.Wait(ctx)
 	log.Info("shutting down")
-	stopRun() // closes driver websockets (1001) and stops dispatches
-	<-runDone
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	_ = s.StopRun() // closes driver websockets (1001) and stops dispatches
+	sctx, cancel := context.WithTimeout(context.Background(), ops.ShutdownTimeout)
 	defer cancel()
-	if serr := srv.Shutdown(sctx); serr != nil {
-		err = errors.Join(err, serr)
-	}
-	if cerr := stack.Close(); cerr != nil {
-		err = errors.Join(err, cerr)
-	}
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
-	if err == nil {
-		log.Info("stopped")
-	}
-	return err
+	err = errors.Join(err, s.Shutdown(sctx), stack.Close())
+	return ops.Stopped(log, err)
 }

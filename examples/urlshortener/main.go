@@ -14,17 +14,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"net"
-	"net/http"
 	"os"
-	"os/signal"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/sysblocks/sysblocks/examples/urlshortener/backends"
 	"github.com/sysblocks/sysblocks/examples/urlshortener/shortener"
+	"github.com/sysblocks/sysblocks/internal/dial"
 	"github.com/sysblocks/sysblocks/internal/ops"
 	"github.com/sysblocks/sysblocks/shortid"
 )
@@ -34,17 +30,9 @@ import (
 // never change it.
 const demoKey = "sysblocks urlshortener demo key"
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "urlshortener:", err)
-		os.Exit(1)
-	}
-}
+func main() { ops.Main("urlshortener", run) }
 
 func run(ctx context.Context, args []string) error {
-	env := backends.EnvFromOS()
 	fs := flag.NewFlagSet("urlshortener", flag.ContinueOnError)
 	var (
 		addr        = fs.String("addr", ":8080", "listen address")
@@ -58,24 +46,18 @@ func run(ctx context.Context, args []string) error {
 		codeLength  = fs.Int("code-length", 7, "length of generated codes (7 serves 2000 links/s for 10 years)")
 		codeKey     = fs.String("code-key", os.Getenv("URLSHORTENER_CODE_KEY"), "key that scrambles generated codes (URLSHORTENER_CODE_KEY); keep it stable")
 		logLevel    = fs.String("log-level", "info", "debug, info, warn or error")
-		mysqlDSN    = fs.String("mysql-dsn", env.MySQLDSN, "real mode: MariaDB/MySQL DSN for token ranges (SYSBLOCKS_MYSQL_DSN)")
-		redisAddr   = fs.String("redis-addr", env.RedisAddr, "real mode: Redis address for the redirect cache (SYSBLOCKS_REDIS_ADDR)")
-		cassandra   = fs.String("cassandra-hosts", strings.Join(env.CassandraHosts, ","), "real mode: Cassandra hosts (SYSBLOCKS_CASSANDRA_HOSTS)")
-		kafka       = fs.String("kafka-brokers", strings.Join(env.KafkaBrokers, ","), "real mode: Kafka brokers (SYSBLOCKS_KAFKA_BROKERS)")
-		keyspace    = fs.String("cassandra-keyspace", backends.DefaultKeyspace, "real mode: Cassandra keyspace, created if missing")
 		topic       = fs.String("kafka-topic", backends.DefaultTopic, "topic of click events, created if missing in real mode")
 		group       = fs.String("kafka-group", backends.DefaultGroup, "consumer group that counts clicks")
 		redisPrefix = fs.String("redis-prefix", backends.DefaultRedisPrefix, "real mode: prefix of the cache's Redis keys")
 	)
+	servers := dial.AddFlags(fs, backends.DefaultKeyspace, dial.Usage{Redis: "Redis address for the redirect cache", MySQL: "MariaDB/MySQL DSN for token ranges"})
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("-log-level: %w", err)
+	o, err := ops.Setup("urlshortener", *logLevel)
+	if err != nil {
+		return err
 	}
-	o := ops.New("urlshortener")
-	o.Logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("service", "urlshortener")
 	log := o.Logger
 
 	key := *codeKey
@@ -107,10 +89,7 @@ func run(ctx context.Context, args []string) error {
 		stack, err = backends.Memory(settings)
 	case "real":
 		dctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		stack, err = backends.Dial(dctx, backends.Env{
-			MySQLDSN: *mysqlDSN, RedisAddr: *redisAddr,
-			CassandraHosts: split(*cassandra), KafkaBrokers: split(*kafka), Keyspace: *keyspace,
-		}, settings)
+		stack, err = backends.Dial(dctx, servers.Env(), settings)
 		cancel()
 	default:
 		return fmt.Errorf("-backend %q: want memory or real", *backend)
@@ -121,7 +100,7 @@ func run(ctx context.Context, args []string) error {
 	defer stack.Close()
 
 	cfg := shortener.Config{
-		BaseURL: *baseURL, OwnHosts: split(*ownHosts), Codec: codec,
+		BaseURL: *baseURL, OwnHosts: dial.Split(*ownHosts), Codec: codec,
 		RedirectStatus: *status, CreateRate: *createRate, CreateBurst: *createBurst, TrustProxy: *trustProxy,
 		Logger: log, Ops: o,
 	}
@@ -131,55 +110,17 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 
-	srv := &http.Server{
-		Handler:           svc.Handler(),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	runCtx, stopRun := context.WithCancel(context.Background())
-	defer stopRun()
-	runDone := make(chan struct{})
-	go func() {
-		defer close(runDone)
-		_ = svc.Run(runCtx)
-	}()
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	srv := ops.NewServer(svc.Handler(), log)
+	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
+	s := ops.Serve(ln, srv, svc.Run)
 	log.Info("listening", "addr", ln.Addr().String(), "backend", *backend, "base_url", *baseURL)
 
-	select {
-	case <-ctx.Done():
-	case err = <-serveErr:
-	}
+	err = s.Wait(ctx)
 	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), ops.ShutdownTimeout)
 	defer cancel()
-	if serr := srv.Shutdown(sctx); serr != nil {
-		err = errors.Join(err, serr)
-	}
-	stopRun() // the click flusher sends what is queued, then Run returns
-	<-runDone
-	if cerr := stack.Close(); cerr != nil {
-		err = errors.Join(err, cerr)
-	}
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
-	if err == nil {
-		log.Info("stopped")
-	}
-	return err
-}
-
-func split(s string) []string {
-	var out []string
-	for _, v := range strings.Split(s, ",") {
-		if v = strings.TrimSpace(v); v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
+	err = errors.Join(err, s.Shutdown(sctx))
+	_ = s.StopRun() // the click flusher sends what is queued, then Run returns
+	err = errors.Join(err, stack.Close())
+	return ops.Stopped(log, err)
 }

@@ -249,12 +249,6 @@ func Real(ctx context.Context, c Clients, s Settings) (*Stack, error) {
 // empty Keyspace means DefaultKeyspace.
 type Env = dial.Env
 
-// Split splits a comma-separated list, dropping empty items.
-func Split(v string) []string { return dial.Split(v) }
-
-// EnvFromOS reads the SYSBLOCKS_* variables.
-func EnvFromOS() Env { return dial.EnvFromOS() }
-
 // Dial connects to the servers of e, creates the keyspace if needed and
 // returns the real stack; its Close also closes the connections.
 func Dial(ctx context.Context, e Env, s Settings) (*Stack, error) {

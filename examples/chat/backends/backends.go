@@ -358,9 +358,6 @@ func (n *Node) Run(ctx context.Context) error {
 // empty Keyspace means DefaultKeyspace.
 type Env = dial.Env
 
-// Split splits a comma-separated list, dropping empty items.
-func Split(v string) []string { return dial.Split(v) }
-
 // EnvFromOS reads the SYSBLOCKS_* variables.
 func EnvFromOS() Env { return dial.EnvFromOS() }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sysblocks/sysblocks/examples/chat/backends"
 	"github.com/sysblocks/sysblocks/examples/chat/chat"
+	"github.com/sysblocks/sysblocks/internal/dial"
 	"github.com/sysblocks/sysblocks/internal/proctest"
 	"github.com/sysblocks/sysblocks/internal/testenv"
 	"github.com/sysblocks/sysblocks/wsregistry/gateway"
@@ -49,7 +50,7 @@ func TestCrashFailover(t *testing.T) {
 	k := testenv.Kafka(t)
 	c := testenv.Cassandra(t)
 	base := crashConfig{
-		Env: backends.Env{RedisAddr: r.Addr, MySQLDSN: m.DSN, CassandraHosts: backends.Split(os.Getenv(testenv.EnvCassandra)),
+		Env: backends.Env{RedisAddr: r.Addr, MySQLDSN: m.DSN, CassandraHosts: dial.Split(os.Getenv(testenv.EnvCassandra)),
 			KafkaBrokers: k.Brokers, Keyspace: c.Keyspace},
 		RedisPrefix: r.Key("chat") + ":", Topic: k.Topic(3), Fanout: testenv.Name(t, "fan"), MediaDir: t.TempDir(),
 		SeenTopic: k.Topic(3), SeenGroup: testenv.Name(t, "seen"),

@@ -195,7 +195,7 @@ func Real(ctx context.Context, c Clients, s Settings) (*Stack, error) {
 		return nil, err
 	}
 	for _, topic := range []string{s.LocationTopic, s.TripTopic} {
-		if err := CreateTopic(ctx, c.Brokers, topic, s.Partitions); err != nil {
+		if err := dial.CreateTopic(ctx, c.Brokers, topic, s.Partitions); err != nil {
 			return nil, err
 		}
 	}
@@ -232,21 +232,9 @@ func Real(ctx context.Context, c Clients, s Settings) (*Stack, error) {
 	}, nil
 }
 
-// CreateTopic creates a Kafka topic with the given partitions (replication
-// factor 1) unless it exists.
-func CreateTopic(ctx context.Context, brokers []string, topic string, partitions int) error {
-	return dial.CreateTopic(ctx, brokers, topic, partitions)
-}
-
 // Env is where the real servers are, from the SYSBLOCKS_* variables; an
 // empty Keyspace means DefaultKeyspace.
 type Env = dial.Env
-
-// Split splits a comma-separated list, dropping empty items.
-func Split(v string) []string { return dial.Split(v) }
-
-// EnvFromOS reads the SYSBLOCKS_* variables.
-func EnvFromOS() Env { return dial.EnvFromOS() }
 
 // Dial connects to the servers of e, creates the keyspace if needed and
 // returns the real stack; its Close also closes the connections.
@@ -265,10 +253,4 @@ func Dial(ctx context.Context, e Env, s Settings) (*Stack, error) {
 	}
 	st.closers = append([]func() error{c.Close}, st.closers...)
 	return st, nil
-}
-
-// CassandraSession creates keyspace (SimpleStrategy, replication factor 1)
-// if it does not exist and returns a session on it.
-func CassandraSession(ctx context.Context, hosts []string, keyspace string) (*gocql.Session, error) {
-	return dial.CassandraSession(ctx, hosts, keyspace)
 }

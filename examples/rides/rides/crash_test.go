@@ -16,6 +16,7 @@ import (
 
 	"github.com/sysblocks/sysblocks/examples/rides/backends"
 	"github.com/sysblocks/sysblocks/examples/rides/rides"
+	"github.com/sysblocks/sysblocks/internal/dial"
 	"github.com/sysblocks/sysblocks/internal/proctest"
 	"github.com/sysblocks/sysblocks/internal/testenv"
 )
@@ -50,7 +51,7 @@ func TestCrashDuringDispatch(t *testing.T) {
 	c := testenv.Cassandra(t)
 	cc := crashConfig{
 		RedisAddr: r.Addr, RedisPrefix: r.Key("grid"), MySQLDSN: m.DSN,
-		CassandraHosts: backends.Split(os.Getenv(testenv.EnvCassandra)), Keyspace: c.Keyspace, Brokers: k.Brokers,
+		CassandraHosts: dial.Split(os.Getenv(testenv.EnvCassandra)), Keyspace: c.Keyspace, Brokers: k.Brokers,
 		LocationTopic: k.Topic(3), TripTopic: k.Topic(3), Group: testenv.Name(t, "crash"),
 	}
 	child := startChild(t, "TestCrashDuringDispatch", crashEnv, cc)
@@ -141,7 +142,7 @@ func childClients(t *testing.T, config string) (crashConfig, *sql.DB, *gocql.Ses
 	if err != nil {
 		t.Fatal(err)
 	}
-	sess, err := backends.CassandraSession(context.Background(), cc.CassandraHosts, cc.Keyspace)
+	sess, err := dial.CassandraSession(context.Background(), cc.CassandraHosts, cc.Keyspace)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -202,7 +202,7 @@ func Real(ctx context.Context, c Clients, s Settings) (*Stack, error) {
 	if err := links.CreateSchema(ctx); err != nil {
 		return nil, err
 	}
-	if err := CreateTopic(ctx, c.Brokers, s.Topic, s.Partitions); err != nil {
+	if err := dial.CreateTopic(ctx, c.Brokers, s.Topic, s.Partitions); err != nil {
 		return nil, err
 	}
 	alloc, err := tokenrange.NewAllocator(trs, &tokenrange.AllocatorOptions{Limit: s.Limit, Logger: s.Logger})
@@ -258,18 +258,9 @@ func Real(ctx context.Context, c Clients, s Settings) (*Stack, error) {
 	}, nil
 }
 
-// CreateTopic creates a Kafka topic with the given partitions (replication
-// factor 1) unless it exists.
-func CreateTopic(ctx context.Context, brokers []string, topic string, partitions int) error {
-	return dial.CreateTopic(ctx, brokers, topic, partitions)
-}
-
 // Env is where the real servers are, from the SYSBLOCKS_* variables; an
 // empty Keyspace means DefaultKeyspace.
 type Env = dial.Env
-
-// Split splits a comma-separated list, dropping empty items.
-func Split(v string) []string { return dial.Split(v) }
 
 // EnvFromOS reads the SYSBLOCKS_* variables.
 func EnvFromOS() Env { return dial.EnvFromOS() }

@@ -1,0 +1,41 @@
+package dial
+
+import (
+	"flag"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// TestFlags checks the defaults from the SYSBLOCKS_* variables, the
+// parsed values and the help words.
+func TestFlags(t *testing.T) {
+	t.Setenv("SYSBLOCKS_REDIS_ADDR", "r:1")
+	t.Setenv("SYSBLOCKS_MYSQL_DSN", "dsn")
+	t.Setenv("SYSBLOCKS_CASSANDRA_HOSTS", "c1, c2")
+	t.Setenv("SYSBLOCKS_KAFKA_BROKERS", "k1")
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	f := AddFlags(fs, "ks", Usage{MySQL: "MariaDB DSN for trips"})
+	if err := fs.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	want := Env{RedisAddr: "r:1", MySQLDSN: "dsn", CassandraHosts: []string{"c1", "c2"}, KafkaBrokers: []string{"k1"}, Keyspace: "ks"}
+	if got := f.Env(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("defaults: %+v; want %+v", got, want)
+	}
+	if err := fs.Parse([]string{"-redis-addr=r:2", "-kafka-brokers=a,,b", "-cassandra-keyspace=other"}); err != nil {
+		t.Fatal(err)
+	}
+	want.RedisAddr, want.KafkaBrokers, want.Keyspace = "r:2", []string{"a", "b"}, "other"
+	if got := f.Env(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("parsed: %+v; want %+v", got, want)
+	}
+	if u := fs.Lookup("mysql-dsn").Usage; u != "real mode: MariaDB DSN for trips (SYSBLOCKS_MYSQL_DSN)" {
+		t.Errorf("mysql-dsn usage %q", u)
+	}
+	if u := fs.Lookup("redis-addr").Usage; !strings.HasPrefix(u, "real mode: Redis (") {
+		t.Errorf("redis-addr usage %q", u)
+	}
+}
