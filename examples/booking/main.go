@@ -14,7 +14,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"net"
 	"time"
 
@@ -67,17 +66,9 @@ func run(ctx context.Context, args []string) error {
 		RedisPrefix: *redisPrefix, SearchGroup: *searchGroup, ViewGroup: *viewGroup,
 		HotelTopic: *hotelTopic, BookingTopic: *bookTopic,
 	}
-	var stack *backends.Stack
-	switch *backend {
-	case "memory":
-		stack, err = backends.Memory(settings)
-	case "real":
-		dctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		stack, err = backends.Dial(dctx, servers.Env(), settings)
-		cancel()
-	default:
-		return fmt.Errorf("-backend %q: want memory or real", *backend)
-	}
+	stack, err := dial.Backend(ctx, *backend, "memory",
+		func() (*backends.Stack, error) { return backends.Memory(settings) },
+		func(ctx context.Context) (*backends.Stack, error) { return backends.Dial(ctx, servers.Env(), settings) })
 	if err != nil {
 		return err
 	}

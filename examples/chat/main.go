@@ -75,17 +75,9 @@ func run(ctx context.Context, args []string, ready chan<- string) error {
 
 	settings := backends.Settings{RedisPrefix: *prefix, MediaDir: *mediaDir, GroupTopic: *topic, FanoutGroup: *fgroup,
 		SeenTopic: *seenTopic, SeenGroup: *seenGroup}
-	var stack *backends.Stack
-	switch *backend {
-	case "mem", "memory":
-		stack, err = backends.Memory(settings)
-	case "real":
-		dctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		stack, err = backends.Dial(dctx, servers.Env(), settings)
-		cancel()
-	default:
-		return fmt.Errorf("-backend %q: want mem or real", *backend)
-	}
+	stack, err := dial.Backend(ctx, *backend, "mem",
+		func() (*backends.Stack, error) { return backends.Memory(settings) },
+		func(ctx context.Context) (*backends.Stack, error) { return backends.Dial(ctx, servers.Env(), settings) })
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,11 @@
 package dial
 
 import (
+	"context"
 	"flag"
+	"fmt"
 	"strings"
+	"time"
 )
 
 // Flags are the real-mode server flags of an example program: -redis-addr,
@@ -45,4 +48,24 @@ func (f *Flags) Env() Env {
 		RedisAddr: *f.redisAddr, MySQLDSN: *f.mysqlDSN,
 		CassandraHosts: Split(*f.cassandra), KafkaBrokers: Split(*f.kafka), Keyspace: *f.keyspace,
 	}
+}
+
+// DialTimeout bounds connecting to the real servers when a program starts.
+const DialTimeout = 2 * time.Minute
+
+// Backend opens the stack that the -backend flag names: memory, when
+// backend is memName or "memory", or real, whose servers it connects to
+// within DialTimeout. Any other name is an error that names the two
+// choices.
+func Backend[S any](ctx context.Context, backend, memName string, memory func() (S, error), real func(ctx context.Context) (S, error)) (S, error) {
+	switch backend {
+	case memName, "memory":
+		return memory()
+	case "real":
+		ctx, cancel := context.WithTimeout(ctx, DialTimeout)
+		defer cancel()
+		return real(ctx)
+	}
+	var zero S
+	return zero, fmt.Errorf("-backend %q: want %s or real", backend, memName)
 }

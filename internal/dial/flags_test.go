@@ -1,6 +1,7 @@
 package dial
 
 import (
+	"context"
 	"flag"
 	"io"
 	"reflect"
@@ -37,5 +38,25 @@ func TestFlags(t *testing.T) {
 	}
 	if u := fs.Lookup("redis-addr").Usage; !strings.HasPrefix(u, "real mode: Redis (") {
 		t.Errorf("redis-addr usage %q", u)
+	}
+}
+
+// TestBackend picks the memory or the real stack by name and rejects
+// other names with the memory name the program uses.
+func TestBackend(t *testing.T) {
+	mem := func() (string, error) { return "mem", nil }
+	real := func(ctx context.Context) (string, error) {
+		if _, ok := ctx.Deadline(); !ok {
+			t.Error("real: no deadline")
+		}
+		return "real", nil
+	}
+	for name, want := range map[string]string{"mem": "mem", "memory": "mem", "real": "real"} {
+		if got, err := Backend(context.Background(), name, "mem", mem, real); err != nil || got != want {
+			t.Errorf("Backend(%q) = %q, %v; want %q", name, got, err, want)
+		}
+	}
+	if _, err := Backend(context.Background(), "mem", "memory", mem, real); err == nil || err.Error() != `-backend "mem": want memory or real` {
+		t.Errorf("Backend(mem) with memName memory: %v", err)
 	}
 }

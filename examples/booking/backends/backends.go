@@ -117,7 +117,7 @@ type Stack struct {
 	// Checks are the health checks of the servers in use.
 	Checks map[string]ops.Check
 
-	closers []func() error
+	closers dial.Closers
 }
 
 // Apply copies the stack into cfg and registers its health checks with
@@ -136,14 +136,7 @@ func (st *Stack) Apply(cfg *booking.Config) {
 }
 
 // Close closes what the stack opened, last opened first.
-func (st *Stack) Close() error {
-	var errs []error
-	for i := len(st.closers) - 1; i >= 0; i-- {
-		errs = append(errs, st.closers[i]())
-	}
-	st.closers = nil
-	return errors.Join(errs...)
-}
+func (st *Stack) Close() error { return st.closers.Close() }
 
 // Memory returns the in-memory stack.
 func Memory(s Settings) (*Stack, error) {
@@ -230,18 +223,8 @@ func Real(ctx context.Context, c Clients, s Settings) (*Stack, error) {
 		ViewCache:    redisstore.New(c.Redis, &redisstore.Options{Prefix: s.RedisPrefix}),
 		Cassandra:    c.Cassandra, Archive: cold,
 		HotelTopic: s.HotelTopic, BookingTopic: s.BookingTopic,
-		Checks: map[string]ops.Check{
-			"redis": func(ctx context.Context) error { return c.Redis.Ping(ctx).Err() },
-			"mysql": c.MySQL.PingContext,
-			"cassandra": func(ctx context.Context) error {
-				return c.Cassandra.Query(`SELECT release_version FROM system.local`).ExecContext(ctx)
-			},
-			"kafka": func(ctx context.Context) error {
-				_, err := (&kafka.Client{Addr: kafka.TCP(c.Brokers...), Transport: tr}).Metadata(ctx, &kafka.MetadataRequest{Topics: []string{s.HotelTopic}})
-				return err
-			},
-		},
-		closers: []func() error{func() error { err := w.Close(); tr.CloseIdleConnections(); return err }},
+		Checks:  dial.Checks(c.Redis, c.MySQL, c.Cassandra, &dial.KafkaTopic{Brokers: c.Brokers, Transport: tr, Topic: s.HotelTopic}),
+		closers: dial.Closers{dial.CloseWriter(w, tr)},
 	}, nil
 }
 
@@ -264,6 +247,6 @@ func Dial(ctx context.Context, e Env, s Settings) (*Stack, error) {
 		_ = c.Close()
 		return nil, err
 	}
-	st.closers = append([]func() error{c.Close}, st.closers...)
+	st.closers = append(dial.Closers{c.Close}, st.closers...)
 	return st, nil
 }

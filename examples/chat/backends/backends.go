@@ -120,18 +120,11 @@ type Stack struct {
 	// Checks are the health checks of the servers in use.
 	Checks   map[string]ops.Check
 	settings Settings
-	closers  []func() error
+	closers  dial.Closers
 }
 
 // Close closes what the stack opened, last opened first.
-func (st *Stack) Close() error {
-	var errs []error
-	for i := len(st.closers) - 1; i >= 0; i-- {
-		errs = append(errs, st.closers[i]())
-	}
-	st.closers = nil
-	return errors.Join(errs...)
-}
+func (st *Stack) Close() error { return st.closers.Close() }
 
 func openBucket(dir string) (*blob.Bucket, error) {
 	if dir == "" {
@@ -163,7 +156,7 @@ func Memory(s Settings) (*Stack, error) {
 			return func(ctx context.Context) error { <-ctx.Done(); stop(); return nil }, nil
 		},
 		Checks: map[string]ops.Check{}, settings: s,
-		closers: []func() error{bucket.Close},
+		closers: dial.Closers{bucket.Close},
 	}, nil
 }
 
@@ -239,15 +232,9 @@ func Real(ctx context.Context, c Clients, s Settings) (*Stack, error) {
 			}
 			return l.Run, nil
 		},
-		Checks: map[string]ops.Check{
-			"redis": func(ctx context.Context) error { return c.Redis.Ping(ctx).Err() },
-			"mysql": c.MySQL.PingContext,
-			"cassandra": func(ctx context.Context) error {
-				return c.Cassandra.Query(`SELECT release_version FROM system.local`).ExecContext(ctx)
-			},
-		},
+		Checks:   dial.Checks(c.Redis, c.MySQL, c.Cassandra, nil),
 		settings: s,
-		closers:  []func() error{bucket.Close, func() error { err := w.Close(); tr.CloseIdleConnections(); return err }},
+		closers:  dial.Closers{bucket.Close, dial.CloseWriter(w, tr)},
 	}, nil
 }
 
@@ -376,6 +363,6 @@ func Dial(ctx context.Context, e Env, s Settings) (*Stack, error) {
 		_ = c.Close()
 		return nil, err
 	}
-	st.closers = append([]func() error{c.Close}, st.closers...)
+	st.closers = append(dial.Closers{c.Close}, st.closers...)
 	return st, nil
 }

@@ -114,7 +114,7 @@ type Stack struct {
 	// Checks are the health checks of the servers in use.
 	Checks map[string]ops.Check
 
-	closers []func() error
+	closers dial.Closers
 }
 
 // Apply copies the stack into cfg and registers its health checks with
@@ -131,14 +131,7 @@ func (st *Stack) Apply(cfg *rides.Config) {
 }
 
 // Close closes what the stack opened, last opened first.
-func (st *Stack) Close() error {
-	var errs []error
-	for i := len(st.closers) - 1; i >= 0; i-- {
-		errs = append(errs, st.closers[i]())
-	}
-	st.closers = nil
-	return errors.Join(errs...)
-}
+func (st *Stack) Close() error { return st.closers.Close() }
 
 // Memory returns the in-memory stack: memindex for positions and claims,
 // rides/memstore for current trips and locations, archive/memstore for
@@ -217,18 +210,8 @@ func Real(ctx context.Context, c Clients, s Settings) (*Stack, error) {
 		Trips: trips, Archive: arch, Locations: locs.Locations(),
 		Events: sender, Receiver: recv,
 		LocationTopic: s.LocationTopic, TripTopic: s.TripTopic,
-		Checks: map[string]ops.Check{
-			"redis": func(ctx context.Context) error { return c.Redis.Ping(ctx).Err() },
-			"mysql": c.MySQL.PingContext,
-			"cassandra": func(ctx context.Context) error {
-				return c.Cassandra.Query(`SELECT release_version FROM system.local`).ExecContext(ctx)
-			},
-			"kafka": func(ctx context.Context) error {
-				_, err := (&kafka.Client{Addr: kafka.TCP(c.Brokers...), Transport: tr}).Metadata(ctx, &kafka.MetadataRequest{Topics: []string{s.LocationTopic}})
-				return err
-			},
-		},
-		closers: []func() error{func() error { err := w.Close(); tr.CloseIdleConnections(); return err }},
+		Checks:  dial.Checks(c.Redis, c.MySQL, c.Cassandra, &dial.KafkaTopic{Brokers: c.Brokers, Transport: tr, Topic: s.LocationTopic}),
+		closers: dial.Closers{dial.CloseWriter(w, tr)},
 	}, nil
 }
 
@@ -251,6 +234,6 @@ func Dial(ctx context.Context, e Env, s Settings) (*Stack, error) {
 		_ = c.Close()
 		return nil, err
 	}
-	st.closers = append([]func() error{c.Close}, st.closers...)
+	st.closers = append(dial.Closers{c.Close}, st.closers...)
 	return st, nil
 }

@@ -110,7 +110,7 @@ type Stack struct {
 	// Checks are the health checks of the servers in use.
 	Checks map[string]ops.Check
 
-	closers []func() error
+	closers dial.Closers
 }
 
 // Apply copies the stack into cfg.
@@ -126,14 +126,7 @@ func (st *Stack) Apply(cfg *shortener.Config) {
 
 // Close closes the Leaser and whatever the stack opened, last opened
 // first.
-func (st *Stack) Close() error {
-	var errs []error
-	for i := len(st.closers) - 1; i >= 0; i-- {
-		errs = append(errs, st.closers[i]())
-	}
-	st.closers = nil
-	return errors.Join(errs...)
-}
+func (st *Stack) Close() error { return st.closers.Close() }
 
 // Memory returns the in-memory stack: tokenrange memstore, shortener
 // memstore, membus for click events.
@@ -159,7 +152,7 @@ func Memory(s Settings) (*Stack, error) {
 		Receiver: bus.Receiver(s.Topic, s.Group),
 		Topic:    s.Topic,
 		Checks:   map[string]ops.Check{},
-		closers:  []func() error{l.Close},
+		closers:  dial.Closers{l.Close},
 	}
 	if s.CacheInMemory {
 		st.Cache = cachemem.New(&cachemem.Options{Now: s.Now})
@@ -240,19 +233,9 @@ func Real(ctx context.Context, c Clients, s Settings) (*Stack, error) {
 		Clicks:   sender,
 		Receiver: recv,
 		Topic:    s.Topic,
-		Checks: map[string]ops.Check{
-			"mysql": c.MySQL.PingContext,
-			"redis": func(ctx context.Context) error { return c.Redis.Ping(ctx).Err() },
-			"cassandra": func(ctx context.Context) error {
-				return c.Cassandra.Query(`SELECT release_version FROM system.local`).ExecContext(ctx)
-			},
-			"kafka": func(ctx context.Context) error {
-				_, err := (&kafka.Client{Addr: kafka.TCP(c.Brokers...), Transport: tr}).Metadata(ctx, &kafka.MetadataRequest{Topics: []string{s.Topic}})
-				return err
-			},
-		},
-		closers: []func() error{
-			func() error { err := w.Close(); tr.CloseIdleConnections(); return err },
+		Checks:   dial.Checks(c.Redis, c.MySQL, c.Cassandra, &dial.KafkaTopic{Brokers: c.Brokers, Transport: tr, Topic: s.Topic}),
+		closers: dial.Closers{
+			dial.CloseWriter(w, tr),
 			l.Close,
 		},
 	}, nil
@@ -280,7 +263,7 @@ func Dial(ctx context.Context, e Env, s Settings) (*Stack, error) {
 		_ = c.Close()
 		return nil, err
 	}
-	st.closers = append([]func() error{c.Close}, st.closers...)
+	st.closers = append(dial.Closers{c.Close}, st.closers...)
 	return st, nil
 }
 
