@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
+	"github.com/go-sql-driver/mysql"
 	"github.com/redis/go-redis/v9"
 	"github.com/segmentio/kafka-go"
 
@@ -62,4 +64,25 @@ func Checks(rd redis.UniversalClient, db *sql.DB, cs *gocql.Session, k *KafkaTop
 		}
 	}
 	return checks
+}
+
+// Stack connects to the servers of e with Open (an empty e.Keyspace means
+// keyspace) and builds an example's backends stack on them with real. If
+// real fails, the connections are closed again; otherwise real hands them
+// to the stack, which closes them. Errors are prefixed "backends: ", as
+// the examples' backends packages report them.
+func Stack[S any](ctx context.Context, e Env, keyspace string, tune func(*mysql.Config), real func(c *Conns) (S, error)) (S, error) {
+	if e.Keyspace == "" {
+		e.Keyspace = keyspace
+	}
+	c, err := Open(ctx, e, tune)
+	if err != nil {
+		var zero S
+		return zero, fmt.Errorf("backends: %w", err)
+	}
+	st, err := real(c)
+	if err != nil {
+		_ = c.Close()
+	}
+	return st, err
 }

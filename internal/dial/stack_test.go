@@ -3,6 +3,7 @@ package dial
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,5 +41,36 @@ func TestChecks(t *testing.T) {
 		if err := check(ctx); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// TestStack defaults the keyspace, hands the connections to real, closes
+// them when real fails, and prefixes connection errors.
+func TestStack(t *testing.T) {
+	if _, err := Stack(context.Background(), Env{}, "ks", nil, func(*Conns) (int, error) { return 1, nil }); err == nil ||
+		!strings.HasPrefix(err.Error(), "backends: dial: real mode: set SYSBLOCKS_REDIS_ADDR") {
+		t.Fatalf("no servers: %v", err)
+	}
+	r, m, c := testenv.Redis(t), testenv.MySQL(t), testenv.Cassandra(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	e := Env{RedisAddr: r.Addr, MySQLDSN: m.DSN, CassandraHosts: c.Hosts, KafkaBrokers: []string{"unused:9092"}}
+	failed := errors.New("real failed")
+	var kept *Conns
+	if _, err := Stack(ctx, e, c.Keyspace, nil, func(cs *Conns) (int, error) { kept = cs; return 0, failed }); !errors.Is(err, failed) {
+		t.Fatalf("real failing: %v", err)
+	}
+	if err := kept.MySQL.PingContext(ctx); err == nil {
+		t.Fatal("connections still open after real failed")
+	}
+	n, err := Stack(ctx, e, c.Keyspace, nil, func(cs *Conns) (int, error) {
+		kept = cs
+		return 7, cs.Cassandra.Query(`SELECT release_version FROM system.local`).ExecContext(ctx)
+	})
+	if err != nil || n != 7 {
+		t.Fatalf("Stack: %d, %v", n, err)
+	}
+	if err := kept.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

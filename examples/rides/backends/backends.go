@@ -10,7 +10,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
@@ -222,18 +221,11 @@ type Env = dial.Env
 // Dial connects to the servers of e, creates the keyspace if needed and
 // returns the real stack; its Close also closes the connections.
 func Dial(ctx context.Context, e Env, s Settings) (*Stack, error) {
-	if e.Keyspace == "" {
-		e.Keyspace = DefaultKeyspace
-	}
-	c, err := dial.Open(ctx, e, nil)
-	if err != nil {
-		return nil, fmt.Errorf("backends: %w", err)
-	}
-	st, err := Real(ctx, Clients{Redis: c.Redis, MySQL: c.MySQL, Cassandra: c.Cassandra, Brokers: e.KafkaBrokers}, s)
-	if err != nil {
-		_ = c.Close()
-		return nil, err
-	}
-	st.closers = append(dial.Closers{c.Close}, st.closers...)
-	return st, nil
+	return dial.Stack(ctx, e, DefaultKeyspace, nil, func(c *dial.Conns) (*Stack, error) {
+		st, err := Real(ctx, Clients{Redis: c.Redis, MySQL: c.MySQL, Cassandra: c.Cassandra, Brokers: e.KafkaBrokers}, s)
+		if err == nil {
+			st.closers = append(dial.Closers{c.Close}, st.closers...)
+		}
+		return st, err
+	})
 }
