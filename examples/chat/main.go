@@ -82,9 +82,7 @@ func run(ctx context.Context, args []string, ready chan<- string) error {
 		return err
 	}
 	defer stack.Close()
-	for name, c := range stack.Checks {
-		o.AddCheck(name, c)
-	}
+	o.AddChecks(stack.Checks)
 
 	var origins []string
 	for _, p := range dial.Split(*peers) {

@@ -72,6 +72,18 @@ func (o *Ops) AddCheck(name string, c Check) {
 	o.checks[name] = c
 }
 
+// AddChecks registers every check of checks under its name. It does
+// nothing on a nil *Ops, so that a program without ops may pass its stack's
+// checks all the same.
+func (o *Ops) AddChecks(checks map[string]Check) {
+	if o == nil {
+		return
+	}
+	for name, c := range checks {
+		o.AddCheck(name, c)
+	}
+}
+
 // AddStats exports a block's counters: at each scrape, stats is called and
 // each entry becomes the series <prefix>_<key>. Keys named in counters are
 // exported as counters (monotonic totals), the others as gauges.

@@ -83,3 +83,14 @@ func TestWaitOrRun(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestAddChecks registers every check, and does nothing on a nil *Ops.
+func TestAddChecks(t *testing.T) {
+	var none *Ops
+	none.AddChecks(map[string]Check{"x": func(context.Context) error { return nil }})
+	o := New("x")
+	o.AddChecks(map[string]Check{"a": func(context.Context) error { return nil }, "b": func(context.Context) error { return nil }})
+	if len(o.checks) != 2 {
+		t.Fatalf("%d checks; want 2", len(o.checks))
+	}
+}

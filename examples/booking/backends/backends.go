@@ -128,11 +128,7 @@ func (st *Stack) Apply(cfg *booking.Config) {
 	cfg.SearchSource, cfg.QueryCache, cfg.ViewCache = st.SearchSource, st.QueryCache, st.ViewCache
 	cfg.HotelTopic, cfg.BookingTopic = st.HotelTopic, st.BookingTopic
 	cfg.Archive = st.Archive
-	if cfg.Ops != nil {
-		for name, c := range st.Checks {
-			cfg.Ops.AddCheck(name, c)
-		}
-	}
+	cfg.Ops.AddChecks(st.Checks)
 }
 
 // Close closes what the stack opened, last opened first.

@@ -122,11 +122,7 @@ func (st *Stack) Apply(cfg *rides.Config) {
 	cfg.Index, cfg.Claims, cfg.Trips, cfg.Archive, cfg.Locations = st.Index, st.Claims, st.Trips, st.Archive, st.Locations
 	cfg.Events, cfg.LocationReceiver = st.Events, st.Receiver
 	cfg.LocationTopic, cfg.TripTopic = st.LocationTopic, st.TripTopic
-	if cfg.Ops != nil {
-		for name, c := range st.Checks {
-			cfg.Ops.AddCheck(name, c)
-		}
-	}
+	cfg.Ops.AddChecks(st.Checks)
 }
 
 // Close closes what the stack opened, last opened first.

@@ -116,11 +116,7 @@ type Stack struct {
 func (st *Stack) Apply(cfg *shortener.Config) {
 	cfg.Leaser, cfg.Links, cfg.Counts, cfg.Cache = st.Leaser, st.Links, st.Counts, st.Cache
 	cfg.Clicks, cfg.ClickReceiver, cfg.ClickTopic = st.Clicks, st.Receiver, st.Topic
-	if cfg.Ops != nil {
-		for name, c := range st.Checks {
-			cfg.Ops.AddCheck(name, c)
-		}
-	}
+	cfg.Ops.AddChecks(st.Checks)
 }
 
 // Close closes the Leaser and whatever the stack opened, last opened
