@@ -365,8 +365,10 @@ func (s *Service) flushCounts(ctx context.Context) {
 			lastErr = err
 			return
 		}
-		s.clicksCounted.Add(uint64(n))
+		// Counted and pending move together under pmu, so that Stats never
+		// sees a click in neither (or both).
 		s.pmu.Lock()
+		s.clicksCounted.Add(uint64(n))
 		s.npend -= n
 		s.pmu.Unlock()
 	})
@@ -644,15 +646,15 @@ func (s *Service) Stats() Stats {
 	st := Stats{
 		Created: s.created.Load(), Redirects: s.redirects.Load(), NotFound: s.notFound.Load(),
 		Expired: s.expired.Load(), BadCodes: s.badCodes.Load(), RateLimited: s.rateLimited.Load(),
-		StoreErrors:   s.storeErrors.Load(),
-		ClicksCounted: s.clicksCounted.Load(), BotsSkipped: s.botsSkipped.Load(), BadEvents: s.badEvents.Load(),
+		StoreErrors: s.storeErrors.Load(),
+		BotsSkipped: s.botsSkipped.Load(), BadEvents: s.badEvents.Load(),
 		Leaser: s.leaser.Stats(), Batch: s.batch.Stats(),
 	}
 	if s.sub != nil {
 		st.Consumer = s.sub.Stats()
 	}
 	s.pmu.Lock()
-	st.ClicksPending = uint64(s.npend)
+	st.ClicksCounted, st.ClicksPending = s.clicksCounted.Load(), uint64(s.npend)
 	s.pmu.Unlock()
 	if s.cache != nil {
 		st.Cache = s.cache.Stats()
