@@ -46,6 +46,8 @@ const (
 	OpDeleted
 )
 
+// String returns "created", "updated" or "deleted", or "Op(n)" for an
+// unknown value.
 func (o Op) String() string {
 	switch o {
 	case OpCreated:
